@@ -1,0 +1,51 @@
+# -*- coding: utf-8 -*-
+
+# Copyright: Contributors to the fleetops.ssm collection
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+# PRIVATE: this file is internal to the fleetops.ssm collection. It is not a public API and may
+# change at any time without notice. Do not import it from outside the collection.
+
+"""The module base class of the fleetops.ssm collection."""
+
+from __future__ import annotations
+
+import traceback
+
+from ansible.module_utils.common.dict_transformations import camel_dict_to_snake_dict
+
+from ansible_collections.amazon.aws.plugins.module_utils.common import set_collection_info
+from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
+
+from ansible_collections.fleetops.ssm.plugins.module_utils._version import COLLECTION_NAME
+from ansible_collections.fleetops.ssm.plugins.module_utils._version import COLLECTION_VERSION
+
+
+class FleetOpsSSMModule(AnsibleAWSModule):
+    """AnsibleAWSModule that names the collection in the user agent and reports typed errors."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        set_collection_info(collection_name=COLLECTION_NAME, collection_version=COLLECTION_VERSION)
+
+    def hide(self, *values):
+        """Mask these strings wherever they would appear in the result (secret values)."""
+        for value in values:
+            if value:
+                self._module.no_log_values.add(value)
+
+    def fail_json_aws_error(self, exception):
+        """Fail with the AWS error code and the IAM action of an AnsibleSSMError in the result."""
+        extra = {}
+        for key in ("error_code", "iam_action"):
+            value = getattr(exception, key, None)
+            if value:
+                extra[key] = value
+        cause = getattr(exception, "exception", None)
+        if cause is not None:
+            extra["exception"] = "".join(traceback.format_exception(type(cause), cause, cause.__traceback__))
+            extra.update(self._gather_versions())
+            response = getattr(cause, "response", None)
+            if response:
+                extra.update(camel_dict_to_snake_dict(response))
+        self.fail_json(msg=str(exception), **extra)
