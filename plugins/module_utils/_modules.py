@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import traceback
 
+from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.common.dict_transformations import camel_dict_to_snake_dict
 
 from ansible_collections.amazon.aws.plugins.module_utils.common import set_collection_info
@@ -21,11 +22,42 @@ from ansible_collections.fleetops.ssm.plugins.module_utils._version import COLLE
 from ansible_collections.fleetops.ssm.plugins.module_utils._version import COLLECTION_VERSION
 
 
-class FleetOpsSSMModule(AnsibleAWSModule):
-    """AnsibleAWSModule that names the collection in the user agent and reports typed errors."""
+def _secret_aware_module_class(secrets):
+    """An AnsibleModule that masks the strings ``secrets(params)`` names from the start.
 
-    def __init__(self, **kwargs):
-        super().__init__(**kwargs)
+    Ansible masks options marked no_log. Some secrets sit inside options that are not secret as
+    a whole (a SecureString value in a dict of parameters); registering them before the module
+    logs its invocation keeps them out of the target's log as well as out of the result.
+    """
+
+    class SecretAwareModule(AnsibleModule):
+        def _log_invocation(self):
+            self.no_log_values.update(value for value in secrets(self.params) if value)
+            super()._log_invocation()
+
+    return SecretAwareModule
+
+
+class FleetOpsSSMModule(AnsibleAWSModule):
+    """AnsibleAWSModule that names the collection in the user agent and reports typed errors.
+
+    ``secrets``, when given, is a function of the module parameters that returns the secret
+    strings among them; they are masked in the log and in the result.
+    """
+
+    def __init__(self, secrets=None, **kwargs):
+        if secrets is None:
+            super().__init__(**kwargs)
+        else:
+            # AnsibleAWSModule accepts a module_class setting but builds its module from the class
+            # default, so the default is swapped for the duration of the constructor only.
+            settings = AnsibleAWSModule.default_settings
+            original = settings["module_class"]
+            settings["module_class"] = _secret_aware_module_class(secrets)
+            try:
+                super().__init__(**kwargs)
+            finally:
+                settings["module_class"] = original
         set_collection_info(collection_name=COLLECTION_NAME, collection_version=COLLECTION_VERSION)
 
     def hide(self, *values):

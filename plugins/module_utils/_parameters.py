@@ -473,7 +473,7 @@ def describe_for_result(state, tags=None):
         "allowed_pattern": state.get("AllowedPattern"),
         "policies": policies_to_ansible(state.get("Policies")),
         "labels": sorted(state.get("Labels") or []),
-        "last_modified_date": _isoformat(state.get("LastModifiedDate")),
+        "last_modified_date": isoformat(state.get("LastModifiedDate")),
         "last_modified_user": state.get("LastModifiedUser"),
     }
     if tags is not None:
@@ -488,6 +488,7 @@ def describe_for_diff(state, tags=None, value_changed=False):
     result = describe_for_result(state, tags)
     for key in ("arn", "version", "last_modified_date", "last_modified_user", "labels"):
         result.pop(key, None)
+    result = {key: value for key, value in result.items() if value not in (None, [])}
     if state.get("Type") == SECURE:
         result["value"] = MASK + (" (changed)" if value_changed else "")
     else:
@@ -495,7 +496,7 @@ def describe_for_diff(state, tags=None, value_changed=False):
     return result
 
 
-def _isoformat(value):
+def isoformat(value):
     if isinstance(value, datetime.datetime):
         return value.isoformat()
     return value
