@@ -10,7 +10,7 @@ name: parameter
 short_description: Read values from AWS Systems Manager Parameter Store
 version_added: 0.1.0
 author:
-  - fleetops.ssm maintainers
+  - FleetOps SSM maintainers (@fleetops)
 description:
   - Returns the value of each parameter named in the terms, reading them with C(GetParameters) in
     batches of 10.
@@ -93,7 +93,6 @@ from ansible.errors import AnsibleLookupError
 from ansible_collections.amazon.aws.plugins.plugin_utils.lookup import AWSLookupBase
 
 from ansible_collections.fleetops.ssm.plugins.module_utils._errors import AnsibleSSMError
-from ansible_collections.fleetops.ssm.plugins.module_utils._errors import is_ssm_error_code
 from ansible_collections.fleetops.ssm.plugins.module_utils import _parameters as ps
 
 DENIED = ("AccessDeniedException", "AccessDenied")
@@ -122,11 +121,11 @@ class LookupModule(AWSLookupBase):
             batch = names[start:start + ps.BATCH_GET]
             try:
                 found, missing = ps.get_parameters(client, batch, decrypt)
-            except is_ssm_error_code(DENIED):
+            except AnsibleSSMError as e:
+                if e.error_code not in DENIED:
+                    raise AnsibleLookupError(str(e)) from e
                 # One denied name fails the whole batch: read them one by one to find it.
                 found, missing = self._read_one_by_one(client, batch, decrypt)
-            except AnsibleSSMError as e:
-                raise AnsibleLookupError(str(e)) from e
             for name in missing:
                 self._handle("on_missing", name, f"parameter {name} was not found (ParameterNotFound)")
             for name in batch:
@@ -139,11 +138,11 @@ class LookupModule(AWSLookupBase):
         for name in names:
             try:
                 parameter = ps.get_parameter(client, name, decrypt)
-            except is_ssm_error_code(DENIED) as e:
+            except AnsibleSSMError as e:
+                if e.error_code not in DENIED:
+                    raise AnsibleLookupError(str(e)) from e
                 self._handle("on_denied", name, str(e))
                 continue
-            except AnsibleSSMError as e:
-                raise AnsibleLookupError(str(e)) from e
             if parameter is None:
                 missing.append(name)
             else:
@@ -154,11 +153,11 @@ class LookupModule(AWSLookupBase):
         prefix = path.rstrip("/") + "/"
         try:
             found = ps.get_parameters_by_path(client, prefix.rstrip("/") or "/", self.get_option("recursive"), self.get_option("decrypt"))
-        except is_ssm_error_code(DENIED) as e:
+        except AnsibleSSMError as e:
+            if e.error_code not in DENIED:
+                raise AnsibleLookupError(str(e)) from e
             self._handle("on_denied", path, str(e))
             return {}
-        except AnsibleSSMError as e:
-            raise AnsibleLookupError(str(e)) from e
         if not found:
             self._handle("on_missing", path, f"no parameters were found under path {path}")
         return {item["Name"][len(prefix):] if item["Name"].startswith(prefix) else item["Name"]: item["Value"] for item in found}

@@ -18,12 +18,22 @@ except ImportError:
 from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
 from ansible_collections.amazon.aws.plugins.module_utils.errors import AWSErrorHandler
 from ansible_collections.amazon.aws.plugins.module_utils.exceptions import AnsibleAWSError
+from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 
 # The SSM API names its operations after the IAM actions that allow them, so the action a
 # failed call needs is "ssm:" + the operation name. Errors that another service raises
 # through SSM (KMS for SecureString values) name their own action in AWS's message.
 _ACCESS_DENIED_CODES = ("AccessDeniedException", "AccessDenied", "UnauthorizedOperation")
 _KMS_ACTIONS = ("kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey", "kms:DescribeKey")
+
+
+# SSM throttles with ThrottlingException, a code amazon.aws's AWSRetry does not retry by itself.
+THROTTLING_CODES = ["ThrottlingException"]
+
+
+def ssm_retry():
+    """amazon.aws's jittered backoff, retrying SSM's throttling as well."""
+    return AWSRetry.jittered_backoff(catch_extra_error_codes=THROTTLING_CODES)
 
 
 class AnsibleSSMError(AnsibleAWSError):

@@ -14,13 +14,13 @@ import datetime
 import json
 import re
 
-from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import ansible_dict_to_boto3_tag_list
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import boto3_tag_list_to_ansible_dict
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import compare_aws_tags
 
 from ansible_collections.fleetops.ssm.plugins.module_utils._errors import ParameterValidationError
 from ansible_collections.fleetops.ssm.plugins.module_utils._errors import SSMErrorHandler
+from ansible_collections.fleetops.ssm.plugins.module_utils._errors import ssm_retry
 
 # Limits from AWS's documentation and botocore's model.
 TIER_LIMITS = {"Standard": 4096, "Advanced": 8192, "Intelligent-Tiering": 8192}
@@ -47,13 +47,13 @@ POLICY_TYPES = {
 
 
 @SSMErrorHandler.list_error_handler("get parameter")
-@AWSRetry.jittered_backoff()
+@ssm_retry()
 def get_parameter(client, name, decrypt=True):
     return client.get_parameter(Name=name, WithDecryption=decrypt)["Parameter"]
 
 
 @SSMErrorHandler.common_error_handler("get parameters")
-@AWSRetry.jittered_backoff()
+@ssm_retry()
 def _get_parameters(client, names, decrypt):
     return client.get_parameters(Names=names, WithDecryption=decrypt)
 
@@ -70,7 +70,7 @@ def get_parameters(client, names, decrypt=True):
 
 
 @SSMErrorHandler.list_error_handler("get parameters by path", default_value=[])
-@AWSRetry.jittered_backoff()
+@ssm_retry()
 def get_parameters_by_path(client, path, recursive=True, decrypt=True, filters=None):
     kwargs = dict(Path=path, Recursive=recursive, WithDecryption=decrypt)
     if filters:
@@ -80,7 +80,7 @@ def get_parameters_by_path(client, path, recursive=True, decrypt=True, filters=N
 
 
 @SSMErrorHandler.list_error_handler("describe parameters", default_value=[])
-@AWSRetry.jittered_backoff()
+@ssm_retry()
 def describe_parameters(client, filters):
     paginator = client.get_paginator("describe_parameters")
     result = paginator.paginate(ParameterFilters=filters, PaginationConfig={"PageSize": 50})
@@ -105,7 +105,7 @@ def describe_parameters_under_path(client, path, recursive=True):
 
 
 @SSMErrorHandler.list_error_handler("get parameter history", default_value=None)
-@AWSRetry.jittered_backoff()
+@ssm_retry()
 def get_parameter_history(client, name, decrypt=True):
     paginator = client.get_paginator("get_parameter_history")
     result = paginator.paginate(Name=name, WithDecryption=decrypt, PaginationConfig={"PageSize": 50})
@@ -113,20 +113,20 @@ def get_parameter_history(client, name, decrypt=True):
 
 
 @SSMErrorHandler.common_error_handler("put parameter")
-@AWSRetry.jittered_backoff()
+@ssm_retry()
 def put_parameter(client, request):
     return client.put_parameter(**request)
 
 
 @SSMErrorHandler.deletion_error_handler("delete parameter")
-@AWSRetry.jittered_backoff()
+@ssm_retry()
 def delete_parameter(client, name):
     client.delete_parameter(Name=name)
     return True
 
 
 @SSMErrorHandler.common_error_handler("delete parameters")
-@AWSRetry.jittered_backoff()
+@ssm_retry()
 def _delete_parameters(client, names):
     return client.delete_parameters(Names=names)
 
@@ -142,26 +142,26 @@ def delete_parameters(client, names):
 
 
 @SSMErrorHandler.common_error_handler("label parameter version")
-@AWSRetry.jittered_backoff()
+@ssm_retry()
 def label_parameter_version(client, name, version, labels):
     return client.label_parameter_version(Name=name, ParameterVersion=version, Labels=labels)
 
 
 @SSMErrorHandler.list_error_handler("list tags of parameter", default_value={})
-@AWSRetry.jittered_backoff()
+@ssm_retry()
 def list_parameter_tags(client, name):
     result = client.list_tags_for_resource(ResourceType="Parameter", ResourceId=name)
     return boto3_tag_list_to_ansible_dict(result.get("TagList", []))
 
 
 @SSMErrorHandler.common_error_handler("tag parameter")
-@AWSRetry.jittered_backoff()
+@ssm_retry()
 def add_parameter_tags(client, name, tags):
     client.add_tags_to_resource(ResourceType="Parameter", ResourceId=name, Tags=ansible_dict_to_boto3_tag_list(tags))
 
 
 @SSMErrorHandler.common_error_handler("untag parameter")
-@AWSRetry.jittered_backoff()
+@ssm_retry()
 def remove_parameter_tags(client, name, keys):
     client.remove_tags_from_resource(ResourceType="Parameter", ResourceId=name, TagKeys=list(keys))
 
@@ -313,6 +313,11 @@ def check_tier(desired, current):
 
     Without a tier the parameter keeps its current one, and a new one gets Standard.
     """
+    if desired["Tier"] == "Standard" and (current or {}).get("Tier") == "Advanced":
+        raise ParameterValidationError(
+            f"Parameter {desired['Name']} is in the Advanced tier and AWS cannot move it back to Standard: "
+            "delete it and create it again, or keep tier: Advanced."
+        )
     tier = desired["Tier"] or (current or {}).get("Tier") or "Standard"
     if desired["Policies"] and tier == "Standard":
         raise ParameterValidationError(
@@ -362,15 +367,9 @@ def current_from_path(parameter, metadata=None):
     return current
 
 
-def _tier_differs(name, wanted, current):
-    if wanted is None or wanted == "Intelligent-Tiering" or wanted == current:
-        return False
-    if wanted == "Standard" and current == "Advanced":
-        raise ParameterValidationError(
-            f"Parameter {name} is in the Advanced tier and AWS cannot move it back to Standard: "
-            "delete it and create it again, or keep tier: Advanced."
-        )
-    return True
+def _tier_differs(wanted, current):
+    """Intelligent-Tiering lets AWS choose, so it never differs; check_tier() refuses downgrades."""
+    return wanted not in (None, "Intelligent-Tiering", current)
 
 
 def compare_parameter(desired, current, allow_secure_string_change=False):
@@ -392,7 +391,7 @@ def compare_parameter(desired, current, allow_secure_string_change=False):
     for key in ("Value", "Type", "KeyId", "DataType", "AllowedPattern", "Description"):
         if desired[key] is not None and desired[key] != current.get(key):
             changed.append(key)
-    if _tier_differs(name, desired["Tier"], current.get("Tier")):
+    if _tier_differs(desired["Tier"], current.get("Tier")):
         changed.append("Tier")
     if desired["Policies"] is not None and normalise_policies(desired["Policies"]) != normalise_policies(current.get("Policies")):
         changed.append("Policies")

@@ -19,7 +19,7 @@ description:
   - A V(SecureString) value never appears in the module's result or its diff.
   - To manage a whole tree of parameters in one task, use M(fleetops.ssm.parameter_path).
 author:
-  - fleetops.ssm maintainers
+  - FleetOps SSM maintainers (@fleetops)
 options:
   name:
     description:
@@ -45,7 +45,7 @@ options:
     description:
       - The KMS key (id, ARN or alias) that encrypts a V(SecureString) value. AWS uses
         V(alias/aws/ssm) when it is unset.
-      - Compared with the key AWS reports for the parameter as given: use the same form each time.
+      - Compared with the key AWS reports for the parameter as it was given, so use the same form each time.
     type: str
   tier:
     description:

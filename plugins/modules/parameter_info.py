@@ -17,7 +17,7 @@ description:
     in clear only with O(decrypt=true) as well.
   - Optionally returns each parameter's tags and its history of versions and labels.
 author:
-  - fleetops.ssm maintainers
+  - FleetOps SSM maintainers (@fleetops)
 options:
   names:
     description:

@@ -18,7 +18,7 @@ description:
   - Everything is validated before the first write, so bad input changes nothing.
   - V(SecureString) values never appear in the result, the diff or the log.
 author:
-  - fleetops.ssm maintainers
+  - FleetOps SSM maintainers (@fleetops)
 options:
   path:
     description:
