@@ -122,7 +122,7 @@ class LookupModule(AWSLookupBase):
             try:
                 found, missing = ps.get_parameters(client, batch, decrypt)
             except AnsibleSSMError as e:
-                if e.error_code not in DENIED:
+                if e.error_code not in DENIED or self.get_option("on_denied") == "error":
                     raise AnsibleLookupError(str(e)) from e
                 # One denied name fails the whole batch: read them one by one to find it.
                 found, missing = self._read_one_by_one(client, batch, decrypt)
