@@ -59,13 +59,21 @@ def _get_parameters(client, names, decrypt):
 
 
 def get_parameters(client, names, decrypt=True):
-    """GetParameters in batches of 10: returns ({name: parameter}, [names not found])."""
+    """GetParameters in batches of 10: returns ({requested name: parameter}, [names not found]).
+
+    A requested name may be an ARN and may select a version or label (``name:3``); AWS answers
+    with the bare name plus a ``Selector``, which is matched back to the request here.
+    """
     found, missing = {}, []
     for start in range(0, len(names), BATCH_GET):
-        result = _get_parameters(client, list(names[start:start + BATCH_GET]), decrypt)
+        batch = list(names[start:start + BATCH_GET])
+        result = _get_parameters(client, batch, decrypt)
         for parameter in result.get("Parameters", []):
-            found[parameter["Name"]] = parameter
-        missing.extend(result.get("InvalidParameters", []))
+            selector = parameter.get("Selector") or ""
+            for requested in (parameter["Name"] + selector, parameter.get("ARN", "") + selector):
+                if requested in batch:
+                    found[requested] = parameter
+        missing.extend(name for name in batch if name not in found and name not in missing)
     return found, missing
 
 
@@ -387,6 +395,8 @@ def compare_parameter(desired, current, allow_secure_string_change=False):
                 f"Parameter {name} is {current['Type']}; changing it to {wanted_type} changes whether the value "
                 "is encrypted. Set allow_secure_string_change: true to do so."
             )
+    if desired["KeyId"] and (wanted_type or current["Type"]) != SECURE:
+        raise ParameterValidationError(f"Parameter {name} is {current['Type']}: key_id applies only to type SecureString.")
     changed = []
     for key in ("Value", "Type", "KeyId", "DataType", "AllowedPattern", "Description"):
         if desired[key] is not None and desired[key] != current.get(key):
@@ -436,7 +446,9 @@ def predict_parameter(request, current, tags=None):
     if predicted.get("Tier") in (None, "Intelligent-Tiering"):
         large = len(request["Value"].encode("utf-8")) > TIER_LIMITS["Standard"]
         predicted["Tier"] = "Advanced" if large or predicted.get("Policies") else "Standard"
-    if predicted.get("Type") == SECURE and not predicted.get("KeyId"):
+    if predicted.get("Type") != SECURE:
+        predicted.pop("KeyId", None)
+    elif not predicted.get("KeyId"):
         predicted["KeyId"] = "alias/aws/ssm"
     predicted["DataType"] = predicted.get("DataType") or "text"
     predicted["Version"] = (current or {}).get("Version", 0) + 1

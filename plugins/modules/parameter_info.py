@@ -264,8 +264,8 @@ def read(client, params):
     """Returns ([(parameter or None, metadata)], missing names)."""
     if params["names"]:
         found, missing = ps.get_parameters(client, params["names"], decrypt=params["decrypt"])
-        metadata = ps.describe_parameters_by_name(client, [name.split(":")[0] for name in found])
-        return [(item, metadata.get(name.split(":")[0], {})) for name, item in found.items()], missing
+        metadata = ps.describe_parameters_by_name(client, sorted({item["Name"] for item in found.values()}))
+        return [(item, metadata.get(item["Name"], {})) for item in found.values()], missing
     if params["path"]:
         ps.validate_path(params["path"])
         found = ps.get_parameters_by_path(

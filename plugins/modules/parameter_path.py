@@ -16,7 +16,9 @@ description:
     reports, per parameter, whether it was created, updated, deleted or left unchanged.
   - Parameters under the path that the task does not list are left alone, unless O(purge=true).
   - Everything is validated before the first write, so bad input changes nothing.
-  - V(SecureString) values never appear in the result, the diff or the log.
+  - V(SecureString) values never appear in the result or the diff. They are kept out of the module
+    log on the target too when the entry, or the O(type) default, says V(SecureString); the value of
+    an existing V(SecureString) whose entry sets no type is masked from the moment the tree is read.
 author:
   - FleetOps SSM maintainers (@fleetops)
 options:
@@ -251,6 +253,8 @@ def secure_values(params, names=None):
         secure = (entry.get("type") or params.get("type")) == ps.SECURE or name in (names or ())
         if secure and entry.get("value") is not None:
             yield _value_text(entry["value"])
+            if isinstance(entry["value"], (list, tuple)):
+                yield from (str(item) for item in entry["value"])
 
 
 def read_tree(client, path, tree, params):
@@ -269,6 +273,8 @@ def plan_present(client, tree, current_tree, params):
     plan = []
     for name, (desired, tags) in sorted(tree.items()):
         current = current_tree.get(name)
+        if current is None and desired["Value"] is None:
+            raise ParameterValidationError(f"Parameter {name} does not exist: set its value to create it.")
         ps.check_tier(desired, current)
         changes = ps.compare_parameter(desired, current, params["allow_secure_string_change"])
         current_tags = ps.list_parameter_tags(client, name) if current and tags is not None else None
@@ -282,7 +288,7 @@ def plan_present(client, tree, current_tree, params):
 
 def apply_present(client, plan, params, have_metadata, check_mode):
     results, before, after = [], {}, {}
-    updates = [name for name, action, _c, _d, _cur, _t, _ct in plan if action == "updated"]
+    updates = [name for name, action, changes, _d, _cur, _t, _ct in plan if set(changes) - {"Tags"}]
     if updates and not have_metadata:
         # Unset attributes are sent again on update, so they must be known first.
         metadata = ps.describe_parameters_by_name(client, updates)
@@ -315,21 +321,38 @@ def apply_deletions(client, names, current_tree, check_mode):
     return results, {name: ps.describe_for_diff(current_tree[name]) for name in names}
 
 
-def ensure(client, params, check_mode):
-    """Returns (results, diff before, diff after)."""
+def ensure_absent(client, params, check_mode):
+    """Returns (results, diff before, diff after). Only names are validated: values are ignored."""
+    ps.validate_path(params["path"])
+    listed = {full_name(params["path"], relative) for relative in (params["parameters"] or {})}
+    for name in listed:
+        ps.validate_name(name)
+    current_tree = {item["Name"]: ps.current_from_path(item)
+                    for item in ps.get_parameters_by_path(client, params["path"], recursive=True, decrypt=False)}
+    names = sorted(listed & set(current_tree)) if params["parameters"] is not None else sorted(current_tree)
+    results, before = apply_deletions(client, names, current_tree, check_mode)
+    return results, before, {}
+
+
+def ensure_present(client, params, check_mode, hide):
+    """Returns (results, diff before, diff after); ``hide`` masks secrets as soon as they are known."""
     ps.validate_path(params["path"])
     tree = desired_tree(params)
     current_tree, have_metadata = read_tree(client, params["path"], tree, params)
-    if params["state"] == "absent":
-        names = sorted(set(tree) & set(current_tree)) if params["parameters"] is not None else sorted(current_tree)
-        results, before = apply_deletions(client, names, current_tree, check_mode)
-        return results, before, {}
+    prefix = params["path"].rstrip("/") + "/"
+    hide(*secure_values(params, [name[len(prefix):] for name, item in current_tree.items() if item["Type"] == ps.SECURE]))
     plan = plan_present(client, tree, current_tree, params)
     stale = sorted(set(current_tree) - set(tree)) if params["purge"] else []
     results, before, after = apply_present(client, plan, params, have_metadata, check_mode)
     deleted, deleted_before = apply_deletions(client, stale, current_tree, check_mode)
     before.update(deleted_before)
     return sorted(results + deleted, key=lambda item: item["name"]), before, after
+
+
+def ensure(client, params, check_mode, hide=lambda *values: None):
+    if params["state"] == "absent":
+        return ensure_absent(client, params, check_mode)
+    return ensure_present(client, params, check_mode, hide)
 
 
 def main():
@@ -348,12 +371,9 @@ def main():
     module = FleetOpsSSMModule(argument_spec=argument_spec, supports_check_mode=True, secrets=secure_values)
     client = module.client("ssm")
     try:
-        results, before, after = ensure(client, module.params, module.check_mode)
+        results, before, after = ensure(client, module.params, module.check_mode, module.hide)
     except AnsibleSSMError as e:
         module.fail_json_aws_error(e)
-    prefix = module.params["path"].rstrip("/") + "/"
-    secure = [item["name"][len(prefix):] for item in results if item.get("type") == ps.SECURE]
-    module.hide(*secure_values(module.params, secure))
     by_action = {action: [item["name"] for item in results if item["action"] == action]
                  for action in ("created", "updated", "deleted", "unchanged")}
     changed = any(by_action[action] for action in ("created", "updated", "deleted"))
