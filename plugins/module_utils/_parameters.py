@@ -385,9 +385,15 @@ def compare_parameter(desired, current, allow_secure_string_change=False):
 
     Only attributes the user set count, so nothing left unset is ever reported as drift.
     """
+    name = desired["Name"]
+    effective_type = desired["Type"] or (current or {}).get("Type") or "String"
+    if desired["KeyId"] and effective_type != SECURE:
+        state = "is" if current else "would be"
+        raise ParameterValidationError(
+            f"Parameter {name} {state} {effective_type}: key_id applies only to type SecureString (set type: SecureString)."
+        )
     if current is None:
         return ["Name"]
-    name = desired["Name"]
     wanted_type = desired["Type"]
     if wanted_type and wanted_type != current["Type"] and SECURE in (wanted_type, current["Type"]):
         if not allow_secure_string_change:
@@ -395,8 +401,6 @@ def compare_parameter(desired, current, allow_secure_string_change=False):
                 f"Parameter {name} is {current['Type']}; changing it to {wanted_type} changes whether the value "
                 "is encrypted. Set allow_secure_string_change: true to do so."
             )
-    if desired["KeyId"] and (wanted_type or current["Type"]) != SECURE:
-        raise ParameterValidationError(f"Parameter {name} is {current['Type']}: key_id applies only to type SecureString.")
     changed = []
     for key in ("Value", "Type", "KeyId", "DataType", "AllowedPattern", "Description"):
         if desired[key] is not None and desired[key] != current.get(key):
