@@ -10,11 +10,6 @@
 
 from __future__ import annotations
 
-try:
-    import botocore
-except ImportError:
-    pass  # The module or plugin reports a missing SDK.
-
 from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
 from ansible_collections.amazon.aws.plugins.module_utils.errors import AWSErrorHandler
 from ansible_collections.amazon.aws.plugins.module_utils.exceptions import AnsibleAWSError
@@ -93,22 +88,3 @@ class SSMErrorHandler(AWSErrorHandler):
                 "DoesNotExistException",
             ]
         )
-
-
-def is_ssm_error_code(codes, error=None):
-    """Like amazon.aws's ``is_ansible_aws_error_code`` for AnsibleSSMError: use in ``except``."""
-    import sys
-
-    error = error if error is not None else sys.exc_info()[1]
-    if isinstance(codes, str):
-        codes = [codes]
-    if isinstance(error, AnsibleSSMError) and error.error_code in codes:
-        return AnsibleSSMError
-    return type("NeverEverRaisedException", (Exception,), {})
-
-
-def client_error_code(exception):
-    """The AWS error code of a botocore ClientError, or None."""
-    if isinstance(exception, botocore.exceptions.ClientError):
-        return exception.response.get("Error", {}).get("Code")
-    return None

@@ -16,8 +16,6 @@ from ansible_collections.amazon.aws.plugins.module_utils.exceptions import Ansib
 from ansible_collections.fleetops.ssm.plugins.module_utils._errors import AnsibleSSMError
 from ansible_collections.fleetops.ssm.plugins.module_utils._errors import ParameterValidationError
 from ansible_collections.fleetops.ssm.plugins.module_utils._errors import SSMErrorHandler
-from ansible_collections.fleetops.ssm.plugins.module_utils._errors import client_error_code
-from ansible_collections.fleetops.ssm.plugins.module_utils._errors import is_ssm_error_code
 from ansible_collections.fleetops.ssm.plugins.module_utils._errors import ssm_retry
 
 KMS_DENIED = (
@@ -175,54 +173,6 @@ class TestSSMErrorHandler:
 
         with pytest.raises(AnsibleSSMError, match="ssm:DeleteParameter"):
             call()
-
-
-class TestIsSSMErrorCode:
-    def test_matches_the_code_in_an_except_clause(self):
-        caught = None
-        try:
-            raise ssm_error("AccessDeniedException")
-        except is_ssm_error_code("AccessDeniedException") as e:
-            caught = e
-        assert caught is not None and caught.error_code == "AccessDeniedException"
-
-    def test_matches_any_code_of_a_list(self):
-        caught = None
-        try:
-            raise ssm_error("AccessDenied")
-        except is_ssm_error_code(["AccessDeniedException", "AccessDenied"]) as e:
-            caught = e
-        assert caught is not None
-
-    def test_other_codes_fall_through(self):
-        with pytest.raises(AnsibleSSMError) as raised:
-            try:
-                raise ssm_error("ParameterLimitExceeded")
-            except is_ssm_error_code("AccessDeniedException"):
-                pytest.fail("a different error code matched")
-        assert raised.value.error_code == "ParameterLimitExceeded"
-
-    def test_explicit_error_argument(self):
-        assert is_ssm_error_code("ParameterNotFound", ssm_error("ParameterNotFound")) is AnsibleSSMError
-        assert is_ssm_error_code("ParameterNotFound", ssm_error("AccessDenied")) is not AnsibleSSMError
-
-    def test_plain_client_errors_do_not_match(self):
-        # Only the typed exception matches: a raw ClientError escaped the error handler.
-        matched = is_ssm_error_code("AccessDeniedException", client_error("AccessDeniedException"))
-        assert matched is not AnsibleSSMError
-        assert not issubclass(botocore.exceptions.ClientError, matched)
-
-    def test_errors_without_a_code_do_not_match(self):
-        assert is_ssm_error_code("AccessDeniedException", ParameterValidationError("bad")) is not AnsibleSSMError
-
-
-class TestClientErrorCode:
-    def test_client_error(self):
-        assert client_error_code(client_error("ThrottlingException")) == "ThrottlingException"
-
-    def test_other_exceptions(self):
-        assert client_error_code(ValueError("x")) is None
-        assert client_error_code(ssm_error("AccessDenied")) is None
 
 
 class TestSSMRetry:
