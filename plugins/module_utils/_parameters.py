@@ -467,6 +467,18 @@ def tag_changes(current_tags, tags, purge_tags):
     return compare_aws_tags(current_tags or {}, tags, purge_tags)
 
 
+def apply_tag_changes(client, name, current_tags, to_set, to_remove, check_mode):
+    """Write tag changes (unless in check mode); returns the tags the parameter ends up with."""
+    if not check_mode:
+        if to_remove:
+            remove_parameter_tags(client, name, to_remove)
+        if to_set:
+            add_parameter_tags(client, name, to_set)
+    final = {key: value for key, value in (current_tags or {}).items() if key not in to_remove}
+    final.update(to_set)
+    return final
+
+
 # ---------------------------------------------------------------------------------------------
 # Output.
 # ---------------------------------------------------------------------------------------------

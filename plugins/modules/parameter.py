@@ -300,13 +300,7 @@ def ensure_labels(client, name, state, labels, check_mode):
 
 def ensure_tags(client, name, current_tags, tags, purge_tags, check_mode):
     to_set, to_remove = ps.tag_changes(current_tags, tags, purge_tags)
-    if not check_mode:
-        if to_remove:
-            ps.remove_parameter_tags(client, name, to_remove)
-        if to_set:
-            ps.add_parameter_tags(client, name, to_set)
-    final = {key: value for key, value in (current_tags or {}).items() if key not in to_remove}
-    final.update(to_set)
+    final = ps.apply_tag_changes(client, name, current_tags, to_set, to_remove, check_mode)
     return bool(to_set or to_remove), final
 
 

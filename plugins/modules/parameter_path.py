@@ -269,48 +269,48 @@ def read_tree(client, path, tree, params):
 
 
 def plan_present(client, tree, current_tree, params):
-    """[(name, action, changes, desired, current, tags, current tags)] for every listed parameter."""
+    """One entry per listed parameter: what differs and what to do about it. Writes nothing."""
     plan = []
     for name, (desired, tags) in sorted(tree.items()):
         current = current_tree.get(name)
         if current is None and desired["Value"] is None:
             raise ParameterValidationError(f"Parameter {name} does not exist: set its value to create it.")
         ps.check_tier(desired, current)
-        changes = ps.compare_parameter(desired, current, params["allow_secure_string_change"])
-        current_tags = ps.list_parameter_tags(client, name) if current and tags is not None else None
-        if current is not None:
-            to_set, to_remove = ps.tag_changes(current_tags, tags, params["purge_tags"])
-            changes += ["Tags"] if to_set or to_remove else []
-        action = "created" if current is None else "updated" if changes else "unchanged"
-        plan.append((name, action, [] if current is None else changes, desired, current, tags, current_tags))
+        entry = dict(name=name, desired=desired, current=current, tags=tags, current_tags=None, tag_changes=({}, []))
+        if current is None:
+            entry.update(action="created", changes=[])
+        else:
+            entry["changes"] = ps.compare_parameter(desired, current, params["allow_secure_string_change"])
+            if tags is not None:
+                entry["current_tags"] = ps.list_parameter_tags(client, name)
+                entry["tag_changes"] = ps.tag_changes(entry["current_tags"], tags, params["purge_tags"])
+                entry["changes"] += ["Tags"] if any(entry["tag_changes"]) else []
+            entry["action"] = "updated" if entry["changes"] else "unchanged"
+        entry["write"] = current is None or bool(set(entry["changes"]) - {"Tags"})
+        plan.append(entry)
     return plan
 
 
-def apply_present(client, plan, params, have_metadata, check_mode):
+def apply_present(client, plan, have_metadata, check_mode):
     results, before, after = [], {}, {}
-    updates = [name for name, action, changes, _d, _cur, _t, _ct in plan if set(changes) - {"Tags"}]
+    updates = [entry for entry in plan if entry["write"] and entry["current"]]
     if updates and not have_metadata:
         # Unset attributes are sent again on update, so they must be known first.
-        metadata = ps.describe_parameters_by_name(client, updates)
-        plan = [(n, a, c, d, ps.current_from_path(cur, metadata.get(n)) if cur and n in metadata else cur, t, ct)
-                for n, a, c, d, cur, t, ct in plan]
-    for name, action, changes, desired, current, tags, current_tags in plan:
-        state = current
-        if action != "unchanged":
-            if action == "created" or set(changes) - {"Tags"}:
-                request = ps.put_request(desired, current, tags if current is None else None)
-                state = ps.predict_parameter(request, current)
-                if not check_mode:
-                    state["Version"] = ps.put_parameter(client, request)["Version"]
-            if "Tags" in changes:
-                to_set, to_remove = ps.tag_changes(current_tags, tags, params["purge_tags"])
-                if not check_mode and to_remove:
-                    ps.remove_parameter_tags(client, name, to_remove)
-                if not check_mode and to_set:
-                    ps.add_parameter_tags(client, name, to_set)
-            before[name] = ps.describe_for_diff(current, current_tags)
-            after[name] = ps.describe_for_diff(state, tags, "Value" in changes)
-        results.append(dict(name=name, action=action, changes=changes, type=state["Type"], version=state["Version"]))
+        metadata = ps.describe_parameters_by_name(client, [entry["name"] for entry in updates])
+        for entry in updates:
+            entry["current"] = ps.current_from_path(entry["current"], metadata.get(entry["name"]))
+    for entry in plan:
+        name, current, state = entry["name"], entry["current"], entry["current"]
+        if entry["write"]:
+            request = ps.put_request(entry["desired"], current, entry["tags"] if current is None else None)
+            state = ps.predict_parameter(request, current)
+            if not check_mode:
+                state["Version"] = ps.put_parameter(client, request)["Version"]
+        if entry["action"] != "unchanged":
+            tags = ps.apply_tag_changes(client, name, entry["current_tags"], *entry["tag_changes"], check_mode)
+            before[name] = ps.describe_for_diff(current, entry["current_tags"])
+            after[name] = ps.describe_for_diff(state, tags if current else entry["tags"], "Value" in entry["changes"])
+        results.append(dict(name=name, action=entry["action"], changes=entry["changes"], type=state["Type"], version=state["Version"]))
     return results, before, after
 
 
@@ -343,7 +343,7 @@ def ensure_present(client, params, check_mode, hide):
     hide(*secure_values(params, [name[len(prefix):] for name, item in current_tree.items() if item["Type"] == ps.SECURE]))
     plan = plan_present(client, tree, current_tree, params)
     stale = sorted(set(current_tree) - set(tree)) if params["purge"] else []
-    results, before, after = apply_present(client, plan, params, have_metadata, check_mode)
+    results, before, after = apply_present(client, plan, have_metadata, check_mode)
     deleted, deleted_before = apply_deletions(client, stale, current_tree, check_mode)
     before.update(deleted_before)
     return sorted(results + deleted, key=lambda item: item["name"]), before, after
