@@ -6,6 +6,16 @@ denial, and our own implementation of the SSM operations moto lacks or gets
 wrong (see ``fleetops_endpoint.ssm``).
 """
 
-from .server import Endpoint
+from typing import Any
 
 __all__ = ["Endpoint"]
+
+
+def __getattr__(name: str) -> Any:
+    # Imported on first use: the session-manager-plugin stand-in (fleetops_endpoint.smp)
+    # runs with a bare python3 that has neither moto nor werkzeug.
+    if name == "Endpoint":
+        from .server import Endpoint
+
+        return Endpoint
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -87,6 +87,7 @@ class EndpointApp:
                 time.sleep(fault.latency_ms / 1000.0)
 
         if info.service == "ssm" and info.protocol == "json":
+            info.host = environ.get("HTTP_HOST") or f"{environ.get('SERVER_NAME', '127.0.0.1')}:{environ.get('SERVER_PORT', '')}"
             answered = ssm_dispatch(info, self.state, start_response)
             if answered is not None:
                 return answered

@@ -51,6 +51,7 @@ class CallInfo:
     body: bytes = b""
     json_body: Any = None
     form: dict[str, list[str]] = field(default_factory=dict)
+    host: str = ""  # the Host the client addressed (set by the app), for URLs pointing back here
 
     @property
     def key(self) -> str | None:

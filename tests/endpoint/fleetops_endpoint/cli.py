@@ -206,6 +206,71 @@ def cmd_stop(args: argparse.Namespace) -> int:
     return 0
 
 
+# --------------------------------------------------------------------------
+# fleet
+
+
+def fleet_rows(url: str, region: str) -> list[dict]:
+    """The managed nodes as the endpoint reports them (DescribeInstanceInformation + tags)."""
+    import boto3
+
+    session = boto3.session.Session(aws_access_key_id="test", aws_secret_access_key="test", region_name=region)
+    ssm = session.client("ssm", endpoint_url=url)
+    ec2 = session.client("ec2", endpoint_url=url)
+    rows = []
+    for page in ssm.get_paginator("describe_instance_information").paginate(PaginationConfig={"PageSize": 50}):
+        for info in page["InstanceInformationList"]:
+            instance_id = info["InstanceId"]
+            if info.get("ResourceType") == "EC2Instance":
+                described = ec2.describe_tags(Filters=[{"Name": "resource-id", "Values": [instance_id]}])
+                tags = {t["Key"]: t["Value"] for t in described.get("Tags", [])}
+            else:
+                listed = ssm.list_tags_for_resource(ResourceType="ManagedInstance", ResourceId=instance_id)
+                tags = {t["Key"]: t["Value"] for t in listed["TagList"]}
+            rows.append({
+                "instance_id": instance_id,
+                "name": tags.get("Name") or info.get("Name") or info.get("ComputerName") or "",
+                "ping_status": info.get("PingStatus", ""),
+                "platform": " ".join(p for p in (info.get("PlatformName"), info.get("PlatformVersion")) if p)
+                or info.get("PlatformType", ""),
+                "ip_address": info.get("IPAddress", ""),
+                "resource_type": info.get("ResourceType", ""),
+                "agent_version": info.get("AgentVersion", ""),
+                "tags": tags,
+            })
+    return rows
+
+
+def cmd_fleet(args: argparse.Namespace) -> int:
+    if args.url:
+        url = args.url.rstrip("/")
+    else:
+        url_path = Path(args.state_dir) / URL_FILE
+        try:
+            url = url_path.read_text().strip()
+        except OSError:
+            _error(f"no endpoint recorded in {url_path}: start one with 'ssm-endpoint start --state-dir DIR'")
+            return 1
+    if not _healthy(url, timeout=5):
+        _error(f"the endpoint at {url} does not answer")
+        return 1
+    os.environ.setdefault("NO_PROXY", "127.0.0.1,localhost")
+    rows = fleet_rows(url, args.region)
+    if args.json:
+        print(json.dumps(rows, indent=2))
+        return 0
+    if not rows:
+        print(f"no managed nodes in {args.region}")
+        return 0
+    header = ("ID", "NAME", "PING", "PLATFORM", "IP")
+    table = [header] + [(r["instance_id"], r["name"] or "-", r["ping_status"], r["platform"] or "-",
+                         r["ip_address"] or "-") for r in rows]
+    widths = [max(len(row[i]) for row in table) for i in range(len(header))]
+    for row in table:
+        print("  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip())
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="ssm-endpoint", description="The local SSM endpoint (moto plus our SSM layer).")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -227,6 +292,14 @@ def main(argv: list[str] | None = None) -> int:
     stop.add_argument("--state-dir", required=True)
     stop.add_argument("--timeout", type=float, default=10.0, help="seconds to wait after SIGTERM before SIGKILL")
     stop.set_defaults(func=cmd_stop)
+
+    fleet = sub.add_parser("fleet", help="print the managed nodes as the endpoint sees them")
+    where = fleet.add_mutually_exclusive_group(required=True)
+    where.add_argument("--state-dir", help="the directory given to 'start'")
+    where.add_argument("--url", help="the endpoint's URL")
+    fleet.add_argument("--region", default="us-east-1")
+    fleet.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    fleet.set_defaults(func=cmd_fleet)
 
     args = parser.parse_args(argv)
     return int(args.func(args))

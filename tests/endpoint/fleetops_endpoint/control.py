@@ -10,6 +10,11 @@
     POST   /_fleetops/deny     {"action": "ssm:PutParameter", "resource_prefix": "/denied/"}
     GET    /_fleetops/deny     -> {"rules": [...]}
     DELETE /_fleetops/deny
+    /_fleetops/nodes, /_fleetops/sessions, /_fleetops/settings  managed nodes, sessions, knobs (fleetcontrol.py)
+    POST   /_fleetops/patch-states  {"instance_id", "patch_group", "baseline_id", ...} (ssm/patching.py)
+    GET    /_fleetops/patch-states  -> {"patch_states": [...]}
+    DELETE /_fleetops/patch-states
+    POST   /_fleetops/maintenance-windows/<window-id>/run  {"status", "tasks": {...}} (ssm/maintenance_windows.py)
 """
 
 from __future__ import annotations
@@ -17,6 +22,9 @@ from __future__ import annotations
 import json
 from typing import Any, Iterable
 
+from . import fleetcontrol
+from .awsproto import ACCOUNT_ID
+from .ssm import maintenance_windows, patching
 from .state import FAULT_KINDS, EndpointState
 
 PREFIX = "/_fleetops"
@@ -28,7 +36,8 @@ class BadRequest(Exception):
 
 def _reply(start_response, status: int, payload: Any) -> Iterable[bytes]:
     body = json.dumps(payload).encode("utf-8")
-    reason = {200: "OK", 400: "Bad Request", 404: "Not Found", 405: "Method Not Allowed"}.get(status, "OK")
+    reason = {200: "OK", 400: "Bad Request", 403: "Forbidden", 404: "Not Found",
+              405: "Method Not Allowed"}.get(status, "OK")
     start_response(f"{status} {reason}", [("Content-Type", "application/json"), ("Content-Length", str(len(body)))])
     return [body]
 
@@ -119,6 +128,15 @@ def handle(state: EndpointState, environ: dict, start_response) -> Iterable[byte
             if method == "DELETE":
                 state.deny.clear()
                 return _reply(start_response, 200, {"rules": []})
+        elif route == patching.CONTROL_PATH:
+            body = _json_body(environ) if method == "POST" else {}
+            return _reply(start_response, *patching.control(state.ssm, method, body, ACCOUNT_ID))
+        elif fleetcontrol.handles(route):
+            body = _json_body(environ) if method == "POST" else {}
+            return _reply(start_response, *fleetcontrol.handle(state, method, route, body, environ))
+        elif route.startswith(maintenance_windows.CONTROL_PREFIX):
+            body = _json_body(environ) if method == "POST" else {}
+            return _reply(start_response, *maintenance_windows.control(state.ssm, method, route, body, ACCOUNT_ID))
         else:
             return _reply(start_response, 404, {"error": f"unknown control path {path}"})
         return _reply(start_response, 405, {"error": f"{method} is not supported on {path}"})

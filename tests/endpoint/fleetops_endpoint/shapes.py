@@ -49,6 +49,21 @@ KNOWN_ENUM_EXTENSIONS: dict[str, frozenset[str]] = {
     "DocumentParameterType": frozenset({"StringMap", "MapList", "Boolean", "Integer"}),
 }
 
+# Patterns AWS's own responses do not follow.  GetCommandInvocation's
+# ExecutionStartDateTime / ExecutionEndDateTime / ExecutionElapsedTime are
+# "StringDateTime" strings whose model pattern allows one fractional digit only,
+# while AWS sends milliseconds ("2020-02-19T18:18:03.419Z"), an ISO 8601
+# duration for the elapsed time ("PT0.091S"), and "" while the plugin has not
+# started (AWS CLI examples and the API reference).  Values matching one of
+# these are accepted besides the model's pattern.
+KNOWN_PATTERN_EXTENSIONS: dict[str, tuple[str, ...]] = {
+    "StringDateTime": (
+        r"",
+        r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?Z",
+        r"P(\d+D)?(T(\d+H)?(\d+M)?(\d+(\.\d+)?S)?)?",
+    ),
+}
+
 _lock = threading.Lock()
 _session = None
 
@@ -186,7 +201,9 @@ def _validate_value(shape: Shape, value: Any, path: str, problems: list[str]) ->
         if enum and value not in enum and value not in KNOWN_ENUM_EXTENSIONS.get(shape.name, ()):
             problems.append(f"{path}: {value!r} is not one of the enum values {list(enum)} (shape {shape.name})")
         pattern = shape.metadata.get("pattern")
-        if pattern and not pattern_matches(pattern, value):
+        if pattern and not pattern_matches(pattern, value) and not any(
+            re.fullmatch(extra, value) for extra in KNOWN_PATTERN_EXTENSIONS.get(shape.name, ())
+        ):
             problems.append(f"{path}: {value!r} does not match the model pattern {pattern!r}")
     elif kind in ("integer", "long"):
         if isinstance(value, bool) or not isinstance(value, int):

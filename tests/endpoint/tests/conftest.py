@@ -16,3 +16,4 @@ def pytest_configure(config):
     from fleetops_endpoint.pytest_plugin import bypass_proxies_for_loopback
 
     bypass_proxies_for_loopback()
+    config.addinivalue_line("markers", "sandbox: boots real nodes with tests/sandbox/fleet (root, systemd-nspawn)")

@@ -12,6 +12,7 @@ SEEDED = [
     "AWS-RunPatchBaseline",
     "AWS-RunPowerShellScript",
     "AWS-RunShellScript",
+    "AWS-StartNonInteractiveCommand",
     "AWS-UpdateSSMAgent",
 ]
 
@@ -24,7 +25,7 @@ def test_list_amazon_documents(ssm_client):
     found = ssm_client.list_documents(Filters=[{"Key": "Owner", "Values": ["Amazon"]}])["DocumentIdentifiers"]
     assert [d["Name"] for d in found] == SEEDED
     assert {d["Owner"] for d in found} == {"Amazon"}
-    assert {d["DocumentType"] for d in found} == {"Command"}
+    assert {d["DocumentType"] for d in found} == {"Command", "Session"}
     assert {d["DocumentFormat"] for d in found} == {"JSON"}
 
 
@@ -46,7 +47,7 @@ def test_owner_self_excludes_amazon_documents(ssm_client):
 def test_list_documents_pagination(ssm_client):
     pages = list(ssm_client.get_paginator("list_documents").paginate(
         Filters=[{"Key": "Owner", "Values": ["Amazon"]}], PaginationConfig={"PageSize": 3}))
-    assert [len(p["DocumentIdentifiers"]) for p in pages] == [3, 3, 1]
+    assert [len(p["DocumentIdentifiers"]) for p in pages] == [3, 3, 2]
     with pytest.raises(ssm_client.exceptions.InvalidNextToken):
         ssm_client.list_documents(NextToken="garbage")
 

@@ -5,6 +5,8 @@ import json
 import pytest
 from botocore.exceptions import ClientError
 
+from fleet_helpers import exercise_fleet_operations
+from test_endpoint_maintenance_windows import exercise_maintenance_window_operations
 from fleetops_endpoint import shapes
 from fleetops_endpoint.ssm import registry
 
@@ -70,7 +72,7 @@ def test_strict_mode_turns_shape_errors_into_500(ssm_client, aws_client, monkeyp
     assert "does not match botocore's output shape" in err["Message"] and "Bogus" in err["Message"]
 
 
-def test_every_operation_of_ours_matches_its_output_shape(ssm_client, aws_client):
+def test_every_operation_of_ours_matches_its_output_shape(ssm_client, aws_client, ssm_endpoint):
     """Calls each registered operation (success and typical errors) and checks the raw bodies."""
     raw_bodies = []
 
@@ -110,8 +112,26 @@ def test_every_operation_of_ours_matches_its_output_shape(ssm_client, aws_client
     ssm.create_document(Name="shape-doc", DocumentType="Command", Content=json.dumps(
         {"schemaVersion": "2.2", "description": "d", "mainSteps": [
             {"action": "aws:runShellScript", "name": "s", "inputs": {"runCommand": ["true"]}}]}))
+    baseline = ssm.create_patch_baseline(Name="shape-pb", OperatingSystem="WINDOWS", ApprovedPatches=["KB9000001"],
+                                         Tags=[{"Key": "k", "Value": "v"}])["BaselineId"]
+    ssm.update_patch_baseline(BaselineId=baseline, Description="d")
+    ssm.get_patch_baseline(BaselineId=baseline)
+    ssm.describe_patch_baselines(MaxResults=2)
+    ssm.register_patch_baseline_for_patch_group(BaselineId=baseline, PatchGroup="shape")
+    ssm.get_patch_baseline_for_patch_group(PatchGroup="shape")
+    ssm.describe_patch_groups()
+    ssm.describe_patch_group_state(PatchGroup="shape")
+    ssm.describe_effective_patches_for_patch_baseline(BaselineId=baseline)
+    ssm.describe_instance_patch_states(InstanceIds=["i-0123456789abcdef0"])
+    ssm.describe_instance_patch_states_for_patch_group(PatchGroup="shape")
+    ssm.describe_instance_patches(InstanceId="i-0123456789abcdef0")
+    ssm.deregister_patch_baseline_for_patch_group(BaselineId=baseline, PatchGroup="shape")
+    ssm.register_default_patch_baseline(BaselineId=ssm.get_default_patch_baseline()["BaselineId"])
+    ssm.delete_patch_baseline(BaselineId=baseline)
     ssm.delete_parameters(Names=["/shape/l", "/shape/none"])
     ssm.delete_parameter(Name="/shape/s")
+    exercise_fleet_operations(ssm)  # managed nodes, sessions, Run Command (fleet_helpers.py)
+    exercise_maintenance_window_operations(ssm, ssm_endpoint)
     for call in (
         lambda: ssm.get_parameter(Name="/shape/none"),
         lambda: ssm.put_parameter(Name="/shape/sec", Value="x", Type="SecureString"),

@@ -9,6 +9,11 @@ from . import registry  # noqa: F401
 from . import tags  # noqa: F401  (before the areas that register taggable types)
 from . import parameters  # noqa: F401
 from . import documents  # noqa: F401
+from . import nodes  # noqa: F401  (managed nodes; before sessions and commands, which use them)
+from . import sessions  # noqa: F401
+from . import commands  # noqa: F401
+from . import patching  # noqa: F401
+from . import maintenance_windows  # noqa: F401
 from .dispatch import dispatch  # noqa: F401
 
 __all__ = ["dispatch", "registry"]

@@ -61,6 +61,7 @@ def dispatch(info: awsproto.CallInfo, state: Any, start_response) -> Iterable[by
         ssm=state.ssm,
         deny=state.deny,
         request_id=awsproto.request_id(),
+        extra={"host": info.host},
     )
     try:
         with state.ssm.lock:

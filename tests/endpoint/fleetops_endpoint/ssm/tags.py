@@ -5,8 +5,7 @@ makes its resource type taggable with ``taggable("Parameter", resolve)``,
 where ``resolve(ctx, resource_id)`` returns the canonical id of an existing
 resource or raises ``AwsError("InvalidResourceId")``, and ``arn(ctx, id)``
 gives the ARN used for authorization.  Resource types no area registered
-(Document, ManagedInstance, MaintenanceWindow, PatchBaseline, ... for now)
-fall through to moto.
+(Document, OpsItem, ... for now) fall through to moto.
 """
 
 from __future__ import annotations
@@ -24,14 +23,31 @@ class TaggableType:
     resolve: Callable[[Context, str], str]
     arn: Callable[[Context, str], str]
     max_tags: int = MAX_TAGS_PER_RESOURCE
+    # A type that keeps its tags itself (managed nodes: their tags outlive a reset)
+    # gives both; otherwise they live in the per-region TagStore.
+    get_tags: Callable[[Context, str], dict[str, str]] | None = None
+    set_tags: Callable[[Context, str, dict[str, str]], None] | None = None
+
+    def read(self, ctx: Context, resource_type: str, resource_id: str) -> dict[str, str]:
+        if self.get_tags is not None:
+            return dict(self.get_tags(ctx, resource_id))
+        return ctx.store("tags").get(resource_type, resource_id)
+
+    def write(self, ctx: Context, resource_type: str, resource_id: str, tags: dict[str, str]) -> None:
+        if self.set_tags is not None:
+            self.set_tags(ctx, resource_id, dict(tags))
+        else:
+            ctx.store("tags").set(resource_type, resource_id, tags)
 
 
 TAGGABLE: dict[str, TaggableType] = {}
 
 
 def taggable(resource_type: str, resolve: Callable[[Context, str], str], arn: Callable[[Context, str], str],
-             max_tags: int = MAX_TAGS_PER_RESOURCE) -> None:
-    TAGGABLE[resource_type] = TaggableType(resolve, arn, max_tags)
+             max_tags: int = MAX_TAGS_PER_RESOURCE,
+             get_tags: Callable[[Context, str], dict[str, str]] | None = None,
+             set_tags: Callable[[Context, str, dict[str, str]], None] | None = None) -> None:
+    TAGGABLE[resource_type] = TaggableType(resolve, arn, max_tags, get_tags, set_tags)
 
 
 @regional_store("tags")
@@ -89,9 +105,8 @@ def _target(request: dict, ctx: Context) -> tuple[str, str, TaggableType]:
 def add_tags_to_resource(request: dict, ctx: Context) -> dict:
     resource_type, resource_id, kind = _target(request, ctx)
     ctx.authorize("ssm:AddTagsToResource", kind.arn(ctx, resource_id), [resource_id])
-    store = ctx.store("tags")
-    store.set(resource_type, resource_id, merged_tags(store.get(resource_type, resource_id), request["Tags"],
-                                                      kind.max_tags))
+    kind.write(ctx, resource_type, resource_id,
+               merged_tags(kind.read(ctx, resource_type, resource_id), request["Tags"], kind.max_tags))
     return {}
 
 
@@ -99,11 +114,10 @@ def add_tags_to_resource(request: dict, ctx: Context) -> dict:
 def remove_tags_from_resource(request: dict, ctx: Context) -> dict:
     resource_type, resource_id, kind = _target(request, ctx)
     ctx.authorize("ssm:RemoveTagsFromResource", kind.arn(ctx, resource_id), [resource_id])
-    store = ctx.store("tags")
-    tags = store.get(resource_type, resource_id)
+    tags = kind.read(ctx, resource_type, resource_id)
     for key in request["TagKeys"]:
         tags.pop(key, None)
-    store.set(resource_type, resource_id, tags)
+    kind.write(ctx, resource_type, resource_id, tags)
     return {}
 
 
@@ -111,4 +125,4 @@ def remove_tags_from_resource(request: dict, ctx: Context) -> dict:
 def list_tags_for_resource(request: dict, ctx: Context) -> dict:
     resource_type, resource_id, kind = _target(request, ctx)
     ctx.authorize("ssm:ListTagsForResource", kind.arn(ctx, resource_id), [resource_id])
-    return {"TagList": tag_list(ctx.store("tags").get(resource_type, resource_id))}
+    return {"TagList": tag_list(kind.read(ctx, resource_type, resource_id))}
