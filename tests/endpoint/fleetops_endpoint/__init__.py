@@ -8,8 +8,6 @@ wrong (see ``fleetops_endpoint.ssm``).
 
 from typing import Any
 
-__all__ = ["Endpoint"]
-
 
 def __getattr__(name: str) -> Any:
     # Imported on first use: the session-manager-plugin stand-in (fleetops_endpoint.smp)

@@ -28,7 +28,7 @@ def handles(route: str) -> bool:
 
 
 def handle(state: Any, method: str, route: str, data: dict, environ: dict) -> tuple[int, dict]:
-    area, _, rest = route.lstrip("/").partition("/")
+    area, dummy, rest = route.lstrip("/").partition("/")
     rest = "/" + rest if rest else ""
     if area == "nodes":
         return nodes.control_nodes(method, rest, data)

@@ -304,14 +304,14 @@ class Session:
     def relay(self, source: int, pty: bool, idle_minutes: Any) -> int:
         self.prepare_terminal()
         for sig, byte in CONTROL_SIGNALS.items():
-            signal.signal(sig, (lambda b: lambda *_: self.send_input(b))(byte) if pty else signal.SIG_IGN)
+            signal.signal(sig, self._forward(byte) if pty else signal.SIG_IGN)
         signal.signal(signal.SIGWINCH, self.resize)
         source_open = True
         next_poll = time.monotonic() + STATUS_POLL_SECONDS
         while True:
             fds = ([source] if source_open else []) + [0]
             try:
-                ready, _, _ = select.select(fds, [], [], 0.1)
+                ready, dummy, dummy = select.select(fds, [], [], 0.1)
             except InterruptedError:
                 continue
             if source in ready:
@@ -351,6 +351,12 @@ class Session:
                     self.kill_shell()
                     return self.channel_closed()
 
+    def _forward(self, data: bytes):
+        """A signal handler that sends ``data`` (a control character) to the remote shell."""
+        def handler(*args) -> None:
+            self.send_input(data)
+        return handler
+
     def send_input(self, data: bytes) -> None:
         if self.master is not None:
             try:
@@ -362,7 +368,7 @@ class Session:
         deadline = time.monotonic() + 0.5
         while time.monotonic() < deadline:
             try:
-                ready, _, _ = select.select([source], [], [], 0.05)
+                ready, dummy, dummy = select.select([source], [], [], 0.05)
                 if not ready:
                     break
                 data = os.read(source, 65536)
@@ -422,7 +428,7 @@ class Session:
             deadline = time.monotonic() + idle
             unreachable = 0
             while nodeexec.process_alive(pid, start) and time.monotonic() < deadline and unreachable < 3:
-                ready, _, _ = select.select([source], [], [], STATUS_POLL_SECONDS)
+                ready, dummy, dummy = select.select([source], [], [], STATUS_POLL_SECONDS)
                 if ready:
                     try:
                         if not os.read(source, 65536):

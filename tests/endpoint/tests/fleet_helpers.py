@@ -103,7 +103,7 @@ class PluginProcess:
             left = deadline - time.monotonic()
             if left <= 0:
                 raise AssertionError(f"{needle!r} not seen in {self.output!r}")
-            ready, _, _ = select.select([fd], [], [], left)
+            ready, dummy, dummy = select.select([fd], [], [], left)
             if ready:
                 chunk = os.read(fd, 65536)
                 if not chunk:

@@ -25,7 +25,7 @@ def sessions(ssm, state="Active", **kwargs):
 
 
 def run_plugin(args, env=None, stdin=b"", timeout=10):
-    return subprocess.run([str(SESSION_MANAGER_PLUGIN), *args], input=stdin, capture_output=True, timeout=timeout,
+    return subprocess.run([str(SESSION_MANAGER_PLUGIN), *args], input=stdin, capture_output=True, check=False, timeout=timeout,
                           env=env or dict(os.environ))
 
 
@@ -167,7 +167,7 @@ def test_end_of_input_exits_at_once_and_the_shell_stays(ssm_client, managed_node
         plugin.read_until(b"ready\r\n")
         plugin.send(f"sleep 0.5; touch {marker}\n".encode())
         plugin.close_stdin()
-        code, out, _ = plugin.finish(timeout=5)
+        code, out, dummy = plugin.finish(timeout=5)
         assert code == 0 and b"Exiting session" not in out  # the real plugin just returns at end of input
     finally:
         plugin.kill()
@@ -188,7 +188,7 @@ def test_terminate_session_while_connected(ssm_client, managed_node, clean_endpo
         plugin.send(b"echo up\n")
         plugin.read_until(b"up\r\n")
         ssm_client.terminate_session(SessionId=response["SessionId"])
-        code, out, _ = plugin.finish(timeout=5)
+        code, out, dummy = plugin.finish(timeout=5)
         assert code == 0
         assert out.endswith(f"\n\nExiting session with sessionId: {response['SessionId']}.\n\n".encode())
     finally:
@@ -210,7 +210,7 @@ def test_a_terminated_session_never_connects(ssm_client, managed_node, clean_end
     finally:
         plugin.kill()
     assert plugin.output == f"\nStarting session with SessionId: {response['SessionId']}\n".encode()
-    bounded = subprocess.run(plugin_argv(node.instance_id, clean_endpoint.url), capture_output=True, timeout=10,
+    bounded = subprocess.run(plugin_argv(node.instance_id, clean_endpoint.url), capture_output=True, check=False, timeout=10,
                              env=plugin_env(response, FLEETOPS_SMP_HANG_SECONDS="0.5"))
     assert bounded.returncode == 1 and b"never connected" in bounded.stderr
 
@@ -220,7 +220,7 @@ def test_session_when_the_node_went_down_after_start(ssm_client, managed_node, c
     node = managed_node("node-1")
     response = start(ssm_client, node)
     node.stop()
-    hung = subprocess.run(plugin_argv(node.instance_id, clean_endpoint.url), capture_output=True, timeout=10,
+    hung = subprocess.run(plugin_argv(node.instance_id, clean_endpoint.url), capture_output=True, check=False, timeout=10,
                           env=plugin_env(response, FLEETOPS_SMP_HANG_SECONDS="0.5"))
     assert hung.stdout == f"\nStarting session with SessionId: {response['SessionId']}\n".encode()
     assert hung.returncode == 1
@@ -230,7 +230,7 @@ def test_session_when_the_node_went_down_after_start(ssm_client, managed_node, c
 def test_run_as_from_the_preferences_document(ssm_client, managed_node, clean_endpoint):
     node = managed_node("node-1", session_user="root")  # the agent refuses uid 0 for a session user
     response = start(ssm_client, node)
-    refused = subprocess.run(plugin_argv(node.instance_id, clean_endpoint.url), capture_output=True, timeout=10,
+    refused = subprocess.run(plugin_argv(node.instance_id, clean_endpoint.url), capture_output=True, check=False, timeout=10,
                              env=plugin_env(response))
     assert refused.returncode == 0
     assert refused.stdout.endswith(f"\n\nSessionId: {response['SessionId']} : invalid uid and gid\n\n".encode())
@@ -253,7 +253,7 @@ def test_run_as_from_the_preferences_document(ssm_client, managed_node, clean_en
                                DocumentVersion="$LATEST")
     ssm_client.update_document_default_version(Name="SSM-SessionManagerRunShell", DocumentVersion="2")
     response = start(ssm_client, node)
-    missing = subprocess.run(plugin_argv(node.instance_id, clean_endpoint.url), capture_output=True, timeout=10,
+    missing = subprocess.run(plugin_argv(node.instance_id, clean_endpoint.url), capture_output=True, check=False, timeout=10,
                              env=plugin_env(response))
     assert missing.stdout.endswith(f"SessionId: {response['SessionId']} : failed to start pty since RunAs user "
                                    f"no-such-user-here does not exist\n\n".encode())
@@ -273,7 +273,7 @@ def test_non_interactive_command(ssm_client, managed_node, clean_endpoint):
     plugin = PluginProcess(plugin_argv(node.instance_id, clean_endpoint.url, as_json, parameters=parameters),
                            plugin_env(response, FLEETOPS_SMP_VERSION="1.2.497.0"))
     try:
-        code, out, _ = plugin.finish(timeout=10)
+        code, out, dummy = plugin.finish(timeout=10)
     finally:
         plugin.kill()
     user = node.body["session_user"]

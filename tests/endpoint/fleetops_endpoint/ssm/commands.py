@@ -583,11 +583,11 @@ def _run_invocation(cmd: CommandRecord, inv: Invocation, lock: Any) -> None:
                     _finish_plugin(plugin, "Failed", "Failed", code, stdout, stderr)
         with lock:
             statuses = [(p.status, p.details) for p in inv.plugins]
-            if any(s == "Cancelled" for s, _ in statuses):
+            if any(s == "Cancelled" for s, dummy in statuses):
                 inv.finish("Cancelled", "Cancelled")
-            elif any(s == "Failed" for s, _ in statuses):
+            elif any(s == "Failed" for s, dummy in statuses):
                 inv.finish("Failed", "Failed")
-            elif any(s == "TimedOut" for s, _ in statuses):
+            elif any(s == "TimedOut" for s, dummy in statuses):
                 inv.finish("TimedOut", "ExecutionTimedOut")
             else:
                 inv.finish("Success", "Success")

@@ -426,7 +426,7 @@ def _normalized_filters(request: dict) -> list[tuple[str, list[str]]]:
         if key not in STRING_FILTER_KEYS and key != "tag-key" and not (key.startswith("tag:") and len(key) > 4):
             raise AwsError("InvalidFilterKey", None)
         filters.append((key, list(item["Values"])))
-    tag_filters = [k for k, _ in filters if k == "tag-key" or k.startswith("tag:")]
+    tag_filters = [k for k, dummy in filters if k == "tag-key" or k.startswith("tag:")]
     if tag_filters and len(tag_filters) != len(filters):
         raise validation_error("Cannot mix tag or inventory filter with any other filter.")
     for key, values in filters:

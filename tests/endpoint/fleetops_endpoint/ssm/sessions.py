@@ -232,8 +232,8 @@ def describe_sessions(request: dict, ctx: Context) -> dict:
     records = [r for r in ctx.store("sessions").sessions.values() if r.status in wanted]
     records = [r for r in records if all(_session_matches(r, k, v) for k, v in filters)]
     records.sort(key=lambda r: r.start, reverse=True)
-    page, token = paginate([r.describe() for r in records], int(request.get("MaxResults") or
-                                                                 DESCRIBE_DEFAULT_MAX_RESULTS),
+    page_size = int(request.get("MaxResults") or DESCRIBE_DEFAULT_MAX_RESULTS)
+    page, token = paginate([r.describe() for r in records], page_size,
                            request.get("NextToken"), {"op": "DescribeSessions", "state": request["State"],
                                                       "filters": filters})
     out: dict[str, Any] = {"Sessions": page}
