@@ -21,9 +21,8 @@ except ImportError:  # Python before 3.9: time zones are then left to AWS to che
     zoneinfo = None
 
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import ansible_dict_to_boto3_tag_list
-from ansible_collections.amazon.aws.plugins.module_utils.tagging import boto3_tag_list_to_ansible_dict
-from ansible_collections.amazon.aws.plugins.module_utils.tagging import compare_aws_tags
 
+from ansible_collections.fleetops.ssm.plugins.module_utils._tags import list_tags
 from ansible_collections.fleetops.ssm.plugins.module_utils._errors import AnsibleSSMError
 from ansible_collections.fleetops.ssm.plugins.module_utils._errors import SSMErrorHandler
 from ansible_collections.fleetops.ssm.plugins.module_utils._errors import ssm_retry
@@ -202,27 +201,6 @@ def describe_schedule(client, window_id, count):
     """The next ``count`` scheduled executions of the window (one page, no more)."""
     result = client.describe_maintenance_window_schedule(WindowId=window_id, MaxResults=count)
     return result.get("ScheduledWindowExecutions", [])[:count]
-
-
-@SSMErrorHandler.list_error_handler("list tags of maintenance window", default_value={})
-@ssm_retry()
-def list_window_tags(client, window_id):
-    result = client.list_tags_for_resource(ResourceType=RESOURCE_TYPE, ResourceId=window_id)
-    return boto3_tag_list_to_ansible_dict(result.get("TagList", []))
-
-
-@SSMErrorHandler.common_error_handler("tag maintenance window")
-@ssm_retry()
-def add_window_tags(client, window_id, tags):
-    client.add_tags_to_resource(
-        ResourceType=RESOURCE_TYPE, ResourceId=window_id, Tags=ansible_dict_to_boto3_tag_list(tags)
-    )
-
-
-@SSMErrorHandler.common_error_handler("untag maintenance window")
-@ssm_retry()
-def remove_window_tags(client, window_id, keys):
-    client.remove_tags_from_resource(ResourceType=RESOURCE_TYPE, ResourceId=window_id, TagKeys=list(keys))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -772,7 +750,7 @@ def read_window(client, window_id, with_tags=True):
         "Window": window,
         "Targets": describe_window_targets(client, window_id),
         "Tasks": tasks,
-        "Tags": list_window_tags(client, window_id) if with_tags else None,
+        "Tags": list_tags(client, RESOURCE_TYPE, window_id) if with_tags else None,
     }
 
 
@@ -1096,13 +1074,6 @@ def predict_task(window_id, task, have=None, task_id=None):
     if not predicted.get("Targets"):
         predicted.pop("Targets", None)
     return predicted
-
-
-def tag_changes(current_tags, tags, purge_tags):
-    """(tags to set, tag keys to remove); nothing when the user did not give tags."""
-    if tags is None:
-        return {}, []
-    return compare_aws_tags(current_tags or {}, tags, purge_tags)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -15,8 +15,6 @@ import json
 import re
 
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import ansible_dict_to_boto3_tag_list
-from ansible_collections.amazon.aws.plugins.module_utils.tagging import boto3_tag_list_to_ansible_dict
-from ansible_collections.amazon.aws.plugins.module_utils.tagging import compare_aws_tags
 
 from ansible_collections.fleetops.ssm.plugins.module_utils._errors import ParameterValidationError
 from ansible_collections.fleetops.ssm.plugins.module_utils._errors import SSMErrorHandler
@@ -30,6 +28,7 @@ MAX_DESCRIPTION_LENGTH = 1024
 BATCH_GET = 10  # GetParameters and DeleteParameters take at most 10 names
 BATCH_DESCRIBE_NAMES = 50  # a ParameterStringFilter takes at most 50 values
 SECURE = "SecureString"
+RESOURCE_TYPE = "Parameter"  # for the tagging API
 MASK = "********"
 
 _NAME_RE = re.compile(r"^[a-zA-Z0-9_.\-/]+$")
@@ -153,25 +152,6 @@ def delete_parameters(client, names):
 @ssm_retry()
 def label_parameter_version(client, name, version, labels):
     return client.label_parameter_version(Name=name, ParameterVersion=version, Labels=labels)
-
-
-@SSMErrorHandler.list_error_handler("list tags of parameter", default_value={})
-@ssm_retry()
-def list_parameter_tags(client, name):
-    result = client.list_tags_for_resource(ResourceType="Parameter", ResourceId=name)
-    return boto3_tag_list_to_ansible_dict(result.get("TagList", []))
-
-
-@SSMErrorHandler.common_error_handler("tag parameter")
-@ssm_retry()
-def add_parameter_tags(client, name, tags):
-    client.add_tags_to_resource(ResourceType="Parameter", ResourceId=name, Tags=ansible_dict_to_boto3_tag_list(tags))
-
-
-@SSMErrorHandler.common_error_handler("untag parameter")
-@ssm_retry()
-def remove_parameter_tags(client, name, keys):
-    client.remove_tags_from_resource(ResourceType="Parameter", ResourceId=name, TagKeys=list(keys))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -458,25 +438,6 @@ def predict_parameter(request, current, tags=None):
     predicted["Version"] = (current or {}).get("Version", 0) + 1
     predicted["Labels"] = []
     return predicted
-
-
-def tag_changes(current_tags, tags, purge_tags):
-    """(tags to set, tag keys to remove); nothing when the user did not give tags."""
-    if tags is None:
-        return {}, []
-    return compare_aws_tags(current_tags or {}, tags, purge_tags)
-
-
-def apply_tag_changes(client, name, current_tags, to_set, to_remove, check_mode):
-    """Write tag changes (unless in check mode); returns the tags the parameter ends up with."""
-    if not check_mode:
-        if to_remove:
-            remove_parameter_tags(client, name, to_remove)
-        if to_set:
-            add_parameter_tags(client, name, to_set)
-    final = {key: value for key, value in (current_tags or {}).items() if key not in to_remove}
-    final.update(to_set)
-    return final
 
 
 # ---------------------------------------------------------------------------------------------

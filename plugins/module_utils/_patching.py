@@ -16,8 +16,6 @@ import re
 import uuid
 
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import ansible_dict_to_boto3_tag_list
-from ansible_collections.amazon.aws.plugins.module_utils.tagging import boto3_tag_list_to_ansible_dict
-from ansible_collections.amazon.aws.plugins.module_utils.tagging import compare_aws_tags
 from ansible_collections.amazon.aws.plugins.module_utils.transformation import boto3_resource_to_ansible_dict
 
 from ansible_collections.fleetops.ssm.plugins.module_utils._errors import AnsibleSSMError
@@ -65,6 +63,8 @@ MAX_DESCRIPTION = 1024
 MAX_APPROVE_AFTER_DAYS = 360
 MAX_PATCH_GROUPS = 25
 BATCH_PATCH_STATES = 50  # DescribeInstancePatchStates takes at most 50 node ids
+
+RESOURCE_TYPE = "PatchBaseline"  # for the tagging API
 
 UNSPECIFIED = "UNSPECIFIED"
 ALLOW_AS_DEPENDENCY = "ALLOW_AS_DEPENDENCY"
@@ -215,26 +215,6 @@ def describe_instance_patches(client, instance_id, filters=None):
     paginator = client.get_paginator("describe_instance_patches")
     result = paginator.paginate(InstanceId=instance_id, Filters=filters or [], PaginationConfig={"PageSize": 100})
     return result.build_full_result().get("Patches", [])
-
-
-@SSMErrorHandler.list_error_handler("list tags of patch baseline", default_value={})
-@ssm_retry()
-def list_baseline_tags(client, baseline_id):
-    result = client.list_tags_for_resource(ResourceType="PatchBaseline", ResourceId=baseline_id)
-    return boto3_tag_list_to_ansible_dict(result.get("TagList", []))
-
-
-@SSMErrorHandler.common_error_handler("tag patch baseline")
-@ssm_retry()
-def add_baseline_tags(client, baseline_id, tags):
-    client.add_tags_to_resource(ResourceType="PatchBaseline", ResourceId=baseline_id,
-                                Tags=ansible_dict_to_boto3_tag_list(tags))
-
-
-@SSMErrorHandler.common_error_handler("untag patch baseline")
-@ssm_retry()
-def remove_baseline_tags(client, baseline_id, keys):
-    client.remove_tags_from_resource(ResourceType="PatchBaseline", ResourceId=baseline_id, TagKeys=list(keys))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -583,13 +563,6 @@ def predict_baseline(merged, current, operating_system, baseline_id=None):
     if baseline_id or not current:
         predicted["BaselineId"] = baseline_id or (current or {}).get("BaselineId")
     return predicted
-
-
-def tag_changes(current_tags, tags, purge_tags):
-    """(tags to set, tag keys to remove); nothing when the user did not give tags."""
-    if tags is None:
-        return {}, []
-    return compare_aws_tags(current_tags or {}, tags, purge_tags)
 
 
 def patch_group_changes(current_groups, groups):

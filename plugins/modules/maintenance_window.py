@@ -685,6 +685,7 @@ maintenance_window:
           sample: null
 """
 
+from ansible_collections.fleetops.ssm.plugins.module_utils import _tags
 from ansible_collections.fleetops.ssm.plugins.module_utils._errors import AnsibleSSMError
 from ansible_collections.fleetops.ssm.plugins.module_utils._modules import FleetOpsSSMModule
 from ansible_collections.fleetops.ssm.plugins.module_utils import _maintenance_windows as mw
@@ -800,15 +801,9 @@ def ensure_present(client, current, desired, params, check_mode):
         if not check_mode:
             mw.deregister_target(client, window_id, have["WindowTargetId"], safe=True)
     current_tags = current["Tags"] if current else dict(params["tags"] or {})
-    to_set, to_remove = mw.tag_changes(current_tags, params["tags"], params["purge_tags"])
-    if not check_mode and current is not None:
-        if to_remove:
-            mw.remove_window_tags(client, window_id, to_remove)
-        if to_set:
-            mw.add_window_tags(client, window_id, to_set)
-    tags = {key: value for key, value in current_tags.items() if key not in to_remove}
-    tags.update(to_set)
-    changed = changed or targets_changed or tasks_changed or bool(removed or to_set or to_remove)
+    tags_changed, tags = _tags.ensure_tags(
+        client, mw.RESOURCE_TYPE, window_id, current_tags, params["tags"], params["purge_tags"], check_mode)
+    changed = changed or targets_changed or tasks_changed or bool(removed) or tags_changed
     if changed and not check_mode:
         return True, mw.read_window(client, window_id)
     return changed, {"Window": window, "Targets": targets, "Tasks": tasks, "Tags": tags}

@@ -335,6 +335,7 @@ maintenance_windows:
 
 from ansible_collections.amazon.aws.plugins.module_utils.transformation import ansible_dict_to_boto3_filter_list
 
+from ansible_collections.fleetops.ssm.plugins.module_utils import _tags
 from ansible_collections.fleetops.ssm.plugins.module_utils._errors import AnsibleSSMError
 from ansible_collections.fleetops.ssm.plugins.module_utils._modules import FleetOpsSSMModule
 from ansible_collections.fleetops.ssm.plugins.module_utils import _maintenance_windows as mw
@@ -394,7 +395,7 @@ def describe(client, window_id, params):
             tasks.append(mw.get_window_task(client, window_id, task["WindowTaskId"]) or task)
     targets = mw.describe_window_targets(client, window_id) if params["include_targets"] or tasks else []
     state = {"Window": window, "Targets": targets, "Tasks": tasks,
-             "Tags": mw.list_window_tags(client, window_id) if params["include_tags"] else None}
+             "Tags": _tags.list_tags(client, mw.RESOURCE_TYPE, window_id) if params["include_tags"] else None}
     result = mw.describe_for_result(state)
     for key, wanted in (("targets", "include_targets"), ("tasks", "include_tasks")):
         if not params[wanted]:

@@ -268,6 +268,7 @@ parameter:
       sample: {"team": "payments"}
 """
 
+from ansible_collections.fleetops.ssm.plugins.module_utils import _tags
 from ansible_collections.fleetops.ssm.plugins.module_utils._errors import AnsibleSSMError
 from ansible_collections.fleetops.ssm.plugins.module_utils._errors import ParameterValidationError
 from ansible_collections.fleetops.ssm.plugins.module_utils._modules import FleetOpsSSMModule
@@ -280,7 +281,7 @@ def describe(client, name):
     if not history:
         return None, None
     current = ps.current_from_history(history, ps.get_parameter(client, name, decrypt=False))
-    return current, ps.list_parameter_tags(client, name)
+    return current, _tags.list_tags(client, ps.RESOURCE_TYPE, name)
 
 
 def ensure_labels(client, name, state, labels, check_mode):
@@ -296,12 +297,6 @@ def ensure_labels(client, name, state, labels, check_mode):
             )
     state["Labels"] = sorted(set(state.get("Labels") or []) | set(missing))
     return True
-
-
-def ensure_tags(client, name, current_tags, tags, purge_tags, check_mode):
-    to_set, to_remove = ps.tag_changes(current_tags, tags, purge_tags)
-    final = ps.apply_tag_changes(client, name, current_tags, to_set, to_remove, check_mode)
-    return bool(to_set or to_remove), final
 
 
 def ensure_present(client, current, current_tags, params, check_mode):
@@ -323,7 +318,7 @@ def ensure_present(client, current, current_tags, params, check_mode):
             current_tags = dict(params["tags"] or {})
         changed = True
     changed |= ensure_labels(client, name, final, params["labels"], check_mode)
-    tags_changed, final_tags = ensure_tags(client, name, current_tags, params["tags"], params["purge_tags"], check_mode)
+    tags_changed, final_tags = _tags.ensure_tags(client, ps.RESOURCE_TYPE, name, current_tags, params["tags"], params["purge_tags"], check_mode)
     changed |= tags_changed
     if changed and not check_mode:
         final, final_tags = describe(client, name)

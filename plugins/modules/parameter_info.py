@@ -243,6 +243,7 @@ missing:
   sample: [/app/prod/db/replica]
 """
 
+from ansible_collections.fleetops.ssm.plugins.module_utils import _tags
 from ansible_collections.fleetops.ssm.plugins.module_utils._errors import AnsibleSSMError
 from ansible_collections.fleetops.ssm.plugins.module_utils._modules import FleetOpsSSMModule
 from ansible_collections.fleetops.ssm.plugins.module_utils import _parameters as ps
@@ -303,7 +304,7 @@ def describe(client, parameter, metadata, params):
     if params["include_values"] and parameter:
         result["value"] = parameter.get("Value")
     if params["include_tags"]:
-        result["tags"] = ps.list_parameter_tags(client, state["Name"])
+        result["tags"] = _tags.list_tags(client, ps.RESOURCE_TYPE, state["Name"])
     if params["history"]:
         versions = ps.get_parameter_history(client, state["Name"], decrypt=params["decrypt"]) or []
         result["history"] = [history_entry(item, params["include_values"]) for item in sorted(versions, key=lambda v: v["Version"])]

@@ -192,6 +192,7 @@ unchanged:
   sample: [/app/prod/banner]
 """
 
+from ansible_collections.fleetops.ssm.plugins.module_utils import _tags
 from ansible_collections.fleetops.ssm.plugins.module_utils._errors import AnsibleSSMError
 from ansible_collections.fleetops.ssm.plugins.module_utils._errors import ParameterValidationError
 from ansible_collections.fleetops.ssm.plugins.module_utils._modules import FleetOpsSSMModule
@@ -282,8 +283,8 @@ def plan_present(client, tree, current_tree, params):
         else:
             entry["changes"] = ps.compare_parameter(desired, current, params["allow_secure_string_change"])
             if tags is not None:
-                entry["current_tags"] = ps.list_parameter_tags(client, name)
-                entry["tag_changes"] = ps.tag_changes(entry["current_tags"], tags, params["purge_tags"])
+                entry["current_tags"] = _tags.list_tags(client, ps.RESOURCE_TYPE, name)
+                entry["tag_changes"] = _tags.tag_changes(entry["current_tags"], tags, params["purge_tags"])
                 entry["changes"] += ["Tags"] if any(entry["tag_changes"]) else []
             entry["action"] = "updated" if entry["changes"] else "unchanged"
         entry["write"] = current is None or bool(set(entry["changes"]) - {"Tags"})
@@ -307,7 +308,7 @@ def apply_present(client, plan, have_metadata, check_mode):
             if not check_mode:
                 state["Version"] = ps.put_parameter(client, request)["Version"]
         if entry["action"] != "unchanged":
-            tags = ps.apply_tag_changes(client, name, entry["current_tags"], *entry["tag_changes"], check_mode)
+            tags = _tags.apply_tag_changes(client, ps.RESOURCE_TYPE, name, entry["current_tags"], *entry["tag_changes"], check_mode)
             before[name] = ps.describe_for_diff(current, entry["current_tags"])
             after[name] = ps.describe_for_diff(state, tags if current else entry["tags"], "Value" in entry["changes"])
         results.append(dict(name=name, action=entry["action"], changes=entry["changes"], type=state["Type"], version=state["Version"]))

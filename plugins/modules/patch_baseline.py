@@ -398,6 +398,7 @@ patch_baseline:
       sample: {"team": "platform"}
 """
 
+from ansible_collections.fleetops.ssm.plugins.module_utils import _tags
 from ansible_collections.fleetops.ssm.plugins.module_utils._errors import AnsibleSSMError
 from ansible_collections.fleetops.ssm.plugins.module_utils._modules import FleetOpsSSMModule
 from ansible_collections.fleetops.ssm.plugins.module_utils import _patching as pb
@@ -416,7 +417,7 @@ def describe(client, name=None, baseline_id=None):
     current = pb.find_baseline(client, name, baseline_id)
     if current is None:
         return None, None, None
-    tags = {} if pb.is_aws_owned(current["BaselineId"]) else pb.list_baseline_tags(client, current["BaselineId"])
+    tags = {} if pb.is_aws_owned(current["BaselineId"]) else _tags.list_tags(client, pb.RESOURCE_TYPE, current["BaselineId"])
     default = pb.same_baseline(pb.get_default_patch_baseline(client, current["OperatingSystem"]), current["BaselineId"])
     return current, tags, default
 
@@ -492,18 +493,6 @@ def ensure_default(client, baseline, is_default, wanted, check_mode):
     return True
 
 
-def ensure_tags(client, baseline_id, current_tags, params, check_mode):
-    to_set, to_remove = pb.tag_changes(current_tags, params["tags"], params["purge_tags"])
-    if not check_mode:
-        if to_remove:
-            pb.remove_baseline_tags(client, baseline_id, to_remove)
-        if to_set:
-            pb.add_baseline_tags(client, baseline_id, to_set)
-    final = {key: value for key, value in (current_tags or {}).items() if key not in to_remove}
-    final.update(to_set)
-    return bool(to_set or to_remove), final
-
-
 def ensure_present(client, current, current_tags, current_default, params, check_mode):
     """Returns (changed, final baseline, final tags, final default status)."""
     os_name = operating_system_of(current, params)
@@ -527,7 +516,8 @@ def ensure_present(client, current, current_tags, current_default, params, check
             pb.update_patch_baseline(client, pb.update_request(baseline_id, merged))
         final, changed = pb.predict_baseline(merged, current, os_name), True
     if current is not None and not pb.is_aws_owned(baseline_id):
-        tags_changed, final_tags = ensure_tags(client, baseline_id, current_tags, params, check_mode)
+        tags_changed, final_tags = _tags.ensure_tags(
+            client, pb.RESOURCE_TYPE, baseline_id, current_tags, params["tags"], params["purge_tags"], check_mode)
         changed |= tags_changed
 
     apply_patch_groups(client, baseline_id, to_add, to_remove, moves, check_mode)

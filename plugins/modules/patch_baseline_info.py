@@ -289,6 +289,7 @@ missing:
 
 from ansible.module_utils.common.dict_transformations import camel_dict_to_snake_dict
 
+from ansible_collections.fleetops.ssm.plugins.module_utils import _tags
 from ansible_collections.fleetops.ssm.plugins.module_utils._errors import AnsibleSSMError
 from ansible_collections.fleetops.ssm.plugins.module_utils._modules import FleetOpsSSMModule
 from ansible_collections.fleetops.ssm.plugins.module_utils import _patching as pb
@@ -340,7 +341,7 @@ def show(client, baseline_id, defaults, params, fetched):
     os_name = baseline["OperatingSystem"]
     if os_name not in defaults:
         defaults[os_name] = pb.get_default_patch_baseline(client, os_name)
-    tags = {} if pb.is_aws_owned(baseline["BaselineId"]) else pb.list_baseline_tags(client, baseline["BaselineId"])
+    tags = {} if pb.is_aws_owned(baseline["BaselineId"]) else _tags.list_tags(client, pb.RESOURCE_TYPE, baseline["BaselineId"])
     result = pb.baseline_to_ansible(baseline, tags, pb.same_baseline(defaults[os_name], baseline["BaselineId"]))
     result = {key: value for key, value in result.items() if value is not None}
     if params["effective_patches"]:

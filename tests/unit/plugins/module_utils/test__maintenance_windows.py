@@ -9,6 +9,7 @@ from unittest.mock import MagicMock
 
 import pytest
 
+from ansible_collections.fleetops.ssm.plugins.module_utils import _tags
 from ansible_collections.fleetops.ssm.plugins.module_utils import _maintenance_windows as mw
 from ansible_collections.fleetops.ssm.plugins.module_utils._errors import AnsibleSSMError
 from ansible_collections.fleetops.ssm.tests.unit.utils.ssm_stub import WHEN
@@ -568,8 +569,8 @@ class TestApiCalls:
                                              "Tags": [{"Key": "a", "Value": "b"}]})
         ssm.add("remove_tags_from_resource", {}, {"ResourceType": "MaintenanceWindow", "ResourceId": WINDOW_ID, "TagKeys": ["c"]})
 
-        mw.add_window_tags(ssm.client, WINDOW_ID, {"a": "b"})
-        mw.remove_window_tags(ssm.client, WINDOW_ID, ["c"])
+        _tags.add_tags(ssm.client, mw.RESOURCE_TYPE, WINDOW_ID, {"a": "b"})
+        _tags.remove_tags(ssm.client, mw.RESOURCE_TYPE, WINDOW_ID, ["c"])
 
 
 # ---------------------------------------------------------------------------------------------

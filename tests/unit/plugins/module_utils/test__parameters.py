@@ -14,6 +14,7 @@ import pytest
 
 from ansible_collections.amazon.aws.plugins.module_utils import cloud
 
+from ansible_collections.fleetops.ssm.plugins.module_utils import _tags
 from ansible_collections.fleetops.ssm.plugins.module_utils import _parameters as ps
 from ansible_collections.fleetops.ssm.plugins.module_utils._errors import AnsibleSSMError
 from ansible_collections.fleetops.ssm.plugins.module_utils._errors import ParameterValidationError
@@ -316,15 +317,15 @@ class TestWrites:
         )
         ssm.add("remove_tags_from_resource", {}, {"ResourceType": "Parameter", "ResourceId": "/app/key", "TagKeys": ["env"]})
 
-        assert ps.list_parameter_tags(ssm.client, "/app/key") == {"team": "a", "env": "prod"}
-        ps.add_parameter_tags(ssm.client, "/app/key", {"team": "b"})
-        ps.remove_parameter_tags(ssm.client, "/app/key", {"env"})
+        assert _tags.list_tags(ssm.client, ps.RESOURCE_TYPE, "/app/key") == {"team": "a", "env": "prod"}
+        _tags.add_tags(ssm.client, ps.RESOURCE_TYPE, "/app/key", {"team": "b"})
+        _tags.remove_tags(ssm.client, ps.RESOURCE_TYPE, "/app/key", {"env"})
         assert ssm.operations == ["ListTagsForResource", "AddTagsToResource", "RemoveTagsFromResource"]
 
     def test_tags_of_a_missing_parameter(self, ssm):
         ssm.add_error("list_tags_for_resource", "InvalidResourceId", expected={"ResourceType": "Parameter", "ResourceId": "/x"})
 
-        assert ps.list_parameter_tags(ssm.client, "/x") == {}
+        assert _tags.list_tags(ssm.client, ps.RESOURCE_TYPE, "/x") == {}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -808,25 +809,6 @@ class TestPredictParameter:
         predicted = ps.predict_parameter(ps.put_request(desired(value="new"), existing), existing)
 
         assert predicted["Type"] == "SecureString" and predicted["KeyId"] == "alias/app"
-
-
-class TestTagChanges:
-    def test_no_tags_means_leave_alone(self):
-        assert ps.tag_changes({"a": "1"}, None, True) == ({}, [])
-
-    def test_purge(self):
-        to_set, to_remove = ps.tag_changes({"a": "1", "b": "2"}, {"a": "1", "c": "3"}, True)
-        assert to_set == {"c": "3"} and to_remove == ["b"]
-
-    def test_no_purge(self):
-        to_set, to_remove = ps.tag_changes({"a": "1", "b": "2"}, {"a": "9"}, False)
-        assert to_set == {"a": "9"} and to_remove == []
-
-    def test_same_tags(self):
-        assert ps.tag_changes({"a": "1"}, {"a": "1"}, True) == ({}, [])
-
-    def test_no_current_tags(self):
-        assert ps.tag_changes(None, {"a": "1"}, True) == ({"a": "1"}, [])
 
 
 # ---------------------------------------------------------------------------------------------

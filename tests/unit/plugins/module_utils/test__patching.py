@@ -12,6 +12,7 @@ import pytest
 
 from ansible_collections.amazon.aws.plugins.module_utils import cloud
 
+from ansible_collections.fleetops.ssm.plugins.module_utils import _tags
 from ansible_collections.fleetops.ssm.plugins.module_utils import _patching as pb
 from ansible_collections.fleetops.ssm.plugins.module_utils._errors import AnsibleSSMError
 from ansible_collections.fleetops.ssm.tests.unit.utils.ssm_stub import WHEN
@@ -141,9 +142,9 @@ class TestApiCalls:
         ssm.add("remove_tags_from_resource", {}, {"ResourceType": "PatchBaseline", "ResourceId": BASELINE_ID,
                                                   "TagKeys": ["team"]})
 
-        assert pb.list_baseline_tags(ssm.client, BASELINE_ID) == {"team": "ops"}
-        pb.add_baseline_tags(ssm.client, BASELINE_ID, {"env": "prod"})
-        pb.remove_baseline_tags(ssm.client, BASELINE_ID, ["team"])
+        assert _tags.list_tags(ssm.client, pb.RESOURCE_TYPE, BASELINE_ID) == {"team": "ops"}
+        _tags.add_tags(ssm.client, pb.RESOURCE_TYPE, BASELINE_ID, {"env": "prod"})
+        _tags.remove_tags(ssm.client, pb.RESOURCE_TYPE, BASELINE_ID, ["team"])
 
     def test_throttled_writes_are_retried(self, monkeypatch):
         sleeps = []
@@ -463,11 +464,6 @@ class TestRequests:
         assert predicted["ApprovalRules"]["PatchRules"][0]["ComplianceLevel"] == "UNSPECIFIED"
         assert predicted["PatchGroups"] == [] and predicted["BaselineId"] is None
         assert pb.compare_baseline(pb.desired_baseline(options(), "UBUNTU"), predicted) == []
-
-    def test_tag_changes(self):
-        assert pb.tag_changes({"a": "1"}, None, True) == ({}, [])
-        assert pb.tag_changes({"a": "1", "b": "2"}, {"a": "3"}, True) == ({"a": "3"}, ["b"])
-        assert pb.tag_changes({"a": "1", "b": "2"}, {"a": "3"}, False) == ({"a": "3"}, [])
 
 
 class TestPatchGroups:

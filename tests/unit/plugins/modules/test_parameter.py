@@ -9,6 +9,7 @@ import json
 
 import pytest
 
+from ansible_collections.fleetops.ssm.plugins.module_utils import _tags
 from ansible_collections.fleetops.ssm.plugins.module_utils import _parameters as ps
 from ansible_collections.fleetops.ssm.plugins.module_utils._errors import ParameterValidationError
 from ansible_collections.fleetops.ssm.plugins.modules import parameter as module
@@ -325,7 +326,7 @@ class TestEnsureTags:
         ssm.add("remove_tags_from_resource", {}, tags_request(TagKeys=["old"]))
         ssm.add("add_tags_to_resource", {}, tags_request(Tags=[{"Key": "team", "Value": "b"}]))
 
-        changed, final = module.ensure_tags(ssm.client, NAME, {"team": "a", "old": "x"}, {"team": "b"}, True, False)
+        changed, final = _tags.ensure_tags(ssm.client, "Parameter", NAME, {"team": "a", "old": "x"}, {"team": "b"}, True, False)
 
         assert changed is True and final == {"team": "b"}
         assert ssm.operations == ["RemoveTagsFromResource", "AddTagsToResource"]
@@ -333,18 +334,18 @@ class TestEnsureTags:
     def test_no_purge_only_adds(self, ssm):
         ssm.add("add_tags_to_resource", {}, tags_request(Tags=[{"Key": "env", "Value": "prod"}]))
 
-        changed, final = module.ensure_tags(ssm.client, NAME, {"team": "a"}, {"env": "prod"}, False, False)
+        changed, final = _tags.ensure_tags(ssm.client, "Parameter", NAME, {"team": "a"}, {"env": "prod"}, False, False)
 
         assert changed is True and final == {"team": "a", "env": "prod"}
         assert ssm.operations == ["AddTagsToResource"]
 
     @pytest.mark.parametrize("tags", [None, {"team": "a"}])
     def test_nothing_to_do(self, ssm, tags):
-        assert module.ensure_tags(ssm.client, NAME, {"team": "a"}, tags, True, False) == (False, {"team": "a"})
+        assert _tags.ensure_tags(ssm.client, "Parameter", NAME, {"team": "a"}, tags, True, False) == (False, {"team": "a"})
         assert ssm.calls == []
 
     def test_check_mode(self, ssm):
-        changed, final = module.ensure_tags(ssm.client, NAME, {"team": "a", "old": "x"}, {"team": "b"}, True, True)
+        changed, final = _tags.ensure_tags(ssm.client, "Parameter", NAME, {"team": "a", "old": "x"}, {"team": "b"}, True, True)
 
         assert changed is True and final == {"team": "b"}
         assert ssm.calls == []
