@@ -16,7 +16,7 @@ import base64
 import time
 from typing import Any, Iterable
 
-from . import awsproto, control
+from . import awsproto, control, tagging
 from .authz import denied_message, principal_for
 from .ssm import dispatch as ssm_dispatch
 from .state import EndpointState
@@ -100,4 +100,8 @@ class EndpointApp:
                 message = denied_message(principal_for(info.access_key), action, (resources or ["*"])[0])
                 return awsproto.access_denied_response(start_response, info, message)
 
+        if info.service == "tagging" and info.protocol == "json":
+            answered = tagging.answer(info, self.state, start_response)
+            if answered is not None:
+                return answered
         return self.moto_app(environ, start_response)

@@ -66,6 +66,25 @@ def process_alive(pid: int | None, start_time: int | None = None) -> bool:
     return True
 
 
+def resume_if_stopped(pid: int) -> None:
+    """Send SIGCONT to ``pid`` when it is stopped.
+
+    When a node shuts down, systemd stops and resumes the processes inside it. ``nsenter``
+    (outside the node) mirrors its child's stop on itself, and nothing inside the node can
+    resume it, so the node's shutdown would wait for the session's shell forever.
+    """
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as stat:
+            state = stat.read().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return
+    if state in ("T", "t"):
+        try:
+            os.kill(pid, signal.SIGCONT)
+        except OSError:
+            pass
+
+
 def nsenter_argv(leader_pid: int) -> list[str]:
     """``nsenter`` into every namespace of the node, its root directory included."""
     return [nsenter_path(), "-t", str(leader_pid), "-a", "--"]

@@ -338,6 +338,8 @@ class Session:
                 if pty:
                     self.send_input(chunk)
                 time.sleep(0.001)
+            if self.proc is not None:
+                nodeexec.resume_if_stopped(self.proc.pid)
             if self.proc is not None and self.proc.poll() is not None and (not source_open or source not in ready):
                 if source_open:
                     self.drain(source)
@@ -428,6 +430,7 @@ class Session:
             deadline = time.monotonic() + idle
             unreachable = 0
             while nodeexec.process_alive(pid, start) and time.monotonic() < deadline and unreachable < 3:
+                nodeexec.resume_if_stopped(pid)
                 ready, dummy, dummy = select.select([source], [], [], STATUS_POLL_SECONDS)
                 if ready:
                     try:

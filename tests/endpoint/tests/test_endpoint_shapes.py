@@ -6,6 +6,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from fleet_helpers import exercise_fleet_operations
+from test_endpoint_inventory import exercise_inventory_operations
 from test_endpoint_maintenance_windows import exercise_maintenance_window_operations
 from fleetops_endpoint import shapes
 from fleetops_endpoint.ssm import registry
@@ -132,6 +133,7 @@ def test_every_operation_of_ours_matches_its_output_shape(ssm_client, aws_client
     ssm.delete_parameter(Name="/shape/s")
     exercise_fleet_operations(ssm)  # managed nodes, sessions, Run Command (fleet_helpers.py)
     exercise_maintenance_window_operations(ssm, ssm_endpoint)
+    exercise_inventory_operations(ssm, ssm_endpoint)
     for call in (
         lambda: ssm.get_parameter(Name="/shape/none"),
         lambda: ssm.put_parameter(Name="/shape/sec", Value="x", Type="SecureString"),

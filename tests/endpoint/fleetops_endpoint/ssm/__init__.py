@@ -14,6 +14,7 @@ from . import sessions  # noqa: F401
 from . import commands  # noqa: F401
 from . import patching  # noqa: F401
 from . import maintenance_windows  # noqa: F401
+from . import inventory  # noqa: F401  (SSM Inventory; uses the managed nodes)
 from .dispatch import dispatch  # noqa: F401
 
 __all__ = ["dispatch", "registry"]

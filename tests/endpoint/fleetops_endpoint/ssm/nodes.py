@@ -348,6 +348,7 @@ def node_tags(node: Node) -> dict[str, str]:
 def _after_reset() -> None:
     NODES.reset_tags()
     SETTINGS.reset()
+    _LISTINGS.clear()
     for node in NODES.list():
         if node.resource_type == "EC2Instance":
             mirror_ec2_instance(node)
@@ -389,10 +390,11 @@ def instance_information(node: Node) -> dict[str, Any]:
     if latest:
         is_latest = _version_tuple(node.agent_version) >= _version_tuple(latest)
     hybrid = node.resource_type == "ManagedInstance"
+    online = node.online()  # one look at the node's process per answer
     out: dict[str, Any] = {
         "InstanceId": node.instance_id,
-        "PingStatus": node.ping_status(),
-        "LastPingDateTime": node.last_ping(),
+        "PingStatus": "Online" if online else "ConnectionLost",
+        "LastPingDateTime": round(time.time() if online else node.last_seen_online, 3),
         "AgentVersion": node.agent_version,
         "IsLatestVersion": is_latest,
         "PlatformType": node.platform_type,
@@ -471,19 +473,32 @@ def _matches(node: Node, info: dict, key: str, values: list[str]) -> bool:
     return info.get(field_of) in values
 
 
+# The answer a query's first page was cut from, by (region, token of the next page): later pages
+# are sliced from it instead of looking at every node again (tokens do not name the region).
+_LISTINGS: dict[tuple[str, str], list[dict[str, Any]]] = {}
+_MAX_LISTINGS = 64
+
+
 @operation("DescribeInstanceInformation")
 def describe_instance_information(request: dict, ctx: Context) -> dict:
     ctx.authorize("ssm:DescribeInstanceInformation", ctx.arn("*"))
     filters = _normalized_filters(request)
-    found = []
-    for node in NODES.list(ctx.region):
-        info = instance_information(node)
-        if all(_matches(node, info, key, values) for key, values in filters):
-            found.append(info)
+    next_token = request.get("NextToken")
+    found = _LISTINGS.pop((ctx.region, next_token), None) if next_token else None
+    if found is None:
+        found = []
+        for node in NODES.list(ctx.region):
+            info = instance_information(node)
+            if all(_matches(node, info, key, values) for key, values in filters):
+                found.append(info)
     max_results = request.get("MaxResults") or DESCRIBE_DEFAULT_MAX_RESULTS
     # The token is bound to the filters, not to the (changing) ping states.
-    page, token = paginate(found, int(max_results), request.get("NextToken"),
+    page, token = paginate(found, int(max_results), next_token,
                            {"op": "DescribeInstanceInformation", "filters": filters})
+    if token:
+        while len(_LISTINGS) >= _MAX_LISTINGS:
+            _LISTINGS.pop(next(iter(_LISTINGS)))
+        _LISTINGS[(ctx.region, token)] = found
     out: dict[str, Any] = {"InstanceInformationList": page}
     if token:
         out["NextToken"] = token
