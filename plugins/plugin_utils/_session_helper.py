@@ -370,6 +370,7 @@ class Helper:
     def terminate_session(self) -> None:
         if self.client is None or self.session_id is None:
             return
+        import botocore.exceptions  # pylint: disable=import-outside-toplevel
         try:
             self.client.terminate_session(SessionId=self.session_id)
         except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
