@@ -94,7 +94,7 @@ def _lock(path: str) -> int:
                 same = os.stat(path).st_ino == os.fstat(fd).st_ino
             except FileNotFoundError:
                 same = False
-        except BaseException:
+        except OSError:
             os.close(fd)
             raise
         if same:
