@@ -22,12 +22,13 @@ _ACCESS_DENIED_CODES = ("AccessDeniedException", "AccessDenied", "UnauthorizedOp
 _KMS_ACTIONS = ("kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey", "kms:DescribeKey")
 
 
-# SSM throttles with ThrottlingException, a code amazon.aws's AWSRetry does not retry by itself.
-THROTTLING_CODES = ["ThrottlingException"]
+# Throttling codes amazon.aws's AWSRetry does not retry by itself: SSM's ThrottlingException and
+# the Resource Groups Tagging API's ThrottledException.
+THROTTLING_CODES = ["ThrottlingException", "ThrottledException"]
 
 
 def ssm_retry():
-    """amazon.aws's jittered backoff, retrying SSM's throttling as well."""
+    """amazon.aws's jittered backoff, retrying SSM's and the tagging API's throttling as well."""
     return AWSRetry.jittered_backoff(catch_extra_error_codes=THROTTLING_CODES)
 
 

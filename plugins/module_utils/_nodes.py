@@ -31,11 +31,9 @@ from concurrent.futures import ThreadPoolExecutor
 
 from ansible.module_utils.common.dict_transformations import camel_dict_to_snake_dict
 
-from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import boto3_tag_list_to_ansible_dict
 from ansible_collections.amazon.aws.plugins.module_utils.transformation import boto3_resource_to_ansible_dict
 
-from ansible_collections.fleetops.ssm.plugins.module_utils._errors import THROTTLING_CODES
 from ansible_collections.fleetops.ssm.plugins.module_utils._errors import AnsibleSSMError
 from ansible_collections.fleetops.ssm.plugins.module_utils._errors import SSMErrorHandler
 from ansible_collections.fleetops.ssm.plugins.module_utils._errors import ssm_retry
@@ -53,7 +51,6 @@ DEFAULT_INVENTORY_TYPES = ("AWS:InstanceInformation", "AWS:Application")
 COUNTED_TYPES = ("AWS:Application",)  # only their number of entries goes to the results
 _INVENTORY_ID_FILTER = "AWS:InstanceInformation.InstanceId"
 
-RESOURCE_TYPE = "ManagedInstance"  # the SSM tagging API's name for hybrid nodes
 STRING_FILTER_KEYS = (
     "ActivationIds", "AgentVersion", "AssociationStatus", "IamRole", "InstanceIds", "PingStatus", "PlatformTypes",
     "ResourceType", "SourceIds", "SourceTypes",
@@ -69,16 +66,10 @@ _FIELD_OF_FILTER = {
 }
 _INSTANCE_ID_RE = re.compile(r"^(i-(\w{8}|\w{17})|mi-\w{17})$")
 _TYPE_NAME_RE = re.compile(r"^(AWS|Custom):[a-zA-Z0-9_\-.:]{1,96}$")
-# The Resource Groups Tagging API throttles with its own code.
-TAGGING_THROTTLING_CODES = THROTTLING_CODES + ["ThrottledException"]
 
 
 class NodeFilterError(AnsibleSSMError):
     """A filter the SSM API would reject; raised before any API call."""
-
-
-def tagging_retry():
-    return AWSRetry.jittered_backoff(catch_extra_error_codes=TAGGING_THROTTLING_CODES)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -182,7 +173,7 @@ def get_account_id(sts_client):
 
 
 @SSMErrorHandler.common_error_handler("get resource tags")
-@tagging_retry()
+@ssm_retry()
 def get_resource_tags(tagging_client, arns):
     """Tags of up to 100 resources by ARN, in one GetResources call: {arn: tags}."""
     result = tagging_client.get_resources(ResourceARNList=list(arns))
@@ -192,16 +183,8 @@ def get_resource_tags(tagging_client, arns):
     return found
 
 
-@SSMErrorHandler.list_error_handler("list tags", default_value={})
-@ssm_retry()
-def list_node_tags(client, instance_id):
-    """Tags of one hybrid node (ListTagsForResource)."""
-    result = client.list_tags_for_resource(ResourceType=RESOURCE_TYPE, ResourceId=instance_id)
-    return boto3_tag_list_to_ansible_dict(result.get("TagList", []))
-
-
 @SSMErrorHandler.common_error_handler("describe EC2 instances")
-@tagging_retry()
+@ssm_retry()
 def describe_ec2_instances(ec2_client, instance_ids):
     """EC2 instances by id (at most 200), with their tags."""
     paginator = ec2_client.get_paginator("describe_instances")
