@@ -2,9 +2,9 @@
 
 The AWS-owned (Owner "Amazon") documents are read from
 ``data/documents/*.json``; every account and region sees them.  Calls naming
-any other document fall through to moto, which holds the documents users
-create.  ListDocuments is answered here for both kinds, so the Owner filter
-and pagination behave as AWS documents them.
+any other document go to ``user_documents.py``, which keeps the documents users
+create (in moto's store).  ListDocuments is answered here for both kinds, so the
+Owner filter and pagination behave as AWS documents them.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from typing import Any
 
 import yaml
 
-from .registry import AwsError, Context, FallThrough, on_reset, operation, paginate, validation_error
+from .registry import AwsError, Context, on_reset, operation, paginate, validation_error
 
 DATA_DIR = Path(__file__).resolve().parent.parent / "data" / "documents"
 LIST_DEFAULT_MAX_RESULTS = 50
@@ -196,11 +196,12 @@ def _document_arn(ctx: Context, name: str) -> str:
     return ctx.arn(f"document/{name}", account=False)
 
 
-def _aws_document(ctx: Context, request: dict) -> AwsDocument:
+def _aws_document(ctx: Context, request: dict) -> AwsDocument | None:
+    """The AWS-owned document the request names; None for any other document."""
     name = _document_name(ctx, request["Name"])
     doc = aws_documents().get(name)
     if doc is None:
-        raise FallThrough()
+        return None
     version = request.get("DocumentVersion")
     if version not in (None, "$LATEST", "$DEFAULT", doc.version):
         raise AwsError("InvalidDocumentVersion", "The document version is not valid or does not exist.")
@@ -212,6 +213,10 @@ def _aws_document(ctx: Context, request: dict) -> AwsDocument:
 @operation("DescribeDocument")
 def describe_document(request: dict, ctx: Context) -> dict:
     doc = _aws_document(ctx, request)
+    if doc is None:
+        from .user_documents import describe_user_document
+
+        return describe_user_document(request, ctx)
     ctx.authorize("ssm:DescribeDocument", _document_arn(ctx, doc.name), [doc.name])
     return {"Document": doc.description_view()}
 
@@ -219,6 +224,10 @@ def describe_document(request: dict, ctx: Context) -> dict:
 @operation("GetDocument")
 def get_document(request: dict, ctx: Context) -> dict:
     doc = _aws_document(ctx, request)
+    if doc is None:
+        from .user_documents import get_user_document
+
+        return get_user_document(request, ctx)
     ctx.authorize("ssm:GetDocument", _document_arn(ctx, doc.name), [doc.name])
     fmt = request.get("DocumentFormat") or doc.document_format
     if fmt == "JSON":
@@ -243,14 +252,16 @@ RESERVED_DOCUMENT_PREFIXES = ("aws", "amazon", "amzn")
 
 @operation("CreateDocument")
 def create_document(request: dict, ctx: Context) -> dict:
-    """Only guards the names AWS reserves (so no document can hide an AWS-owned one); moto creates it."""
+    """Guards the names AWS reserves (so no document can hide an AWS-owned one), then creates it."""
     name = request["Name"]
     if name.lower().startswith(RESERVED_DOCUMENT_PREFIXES):
         raise validation_error(
             f"Invalid document name {name}. Document names can't start with the reserved prefixes "
             "aws, amazon or amzn (case-insensitive)."
         )
-    raise FallThrough()
+    from .user_documents import create_user_document
+
+    return create_user_document(request, ctx)
 
 
 # --------------------------------------------------------------------------
@@ -258,40 +269,42 @@ def create_document(request: dict, ctx: Context) -> dict:
 
 
 def _user_documents(ctx: Context) -> list[dict]:
-    """Documents created in this account/region (kept by moto), as DocumentIdentifier entries."""
-    try:
-        from moto.ssm.models import ssm_backends
+    """Documents created in this account/region (kept in moto's store), as DocumentIdentifier entries."""
+    from .user_documents import _backend, _meta, _sharing
 
-        backend = ssm_backends[ctx.account_id][ctx.region]
+    try:
+        backend = _backend(ctx)
         entries = list(backend._documents.items())
-    except Exception:  # pragma: no cover - moto internals moved
+    except (ImportError, AttributeError, KeyError):  # pragma: no cover - moto internals moved
         return []
     out = []
     for name, documents in sorted(entries):
         doc = documents.get_default_version()
-        try:
-            tags = backend._get_documents_tags(name)
-        except Exception:  # pragma: no cover
-            tags = []
+        tags = backend._resource_tags.get("Document", {}).get(name, {})
         content = doc.content_json if isinstance(doc.content_json, dict) else {}
         item: dict[str, Any] = {
             "Name": doc.name,
-            "CreatedDate": _epoch(doc.created_date),
+            "CreatedDate": _meta(doc).created,
             "Owner": doc.owner,
             "PlatformTypes": platforms_for(content),
             "DocumentVersion": doc.document_version,
             "DocumentType": doc.document_type,
-            "SchemaVersion": str(doc.schema_version),
             "DocumentFormat": doc.document_format,
-            "Tags": [{"Key": t["Key"], "Value": t["Value"]} for t in tags],
+            "Tags": [{"Key": k, "Value": v} for k, v in tags.items()],
         }
+        if doc.schema_version:
+            item["SchemaVersion"] = str(doc.schema_version)
+        if _meta(doc).display_name:
+            item["DisplayName"] = _meta(doc).display_name
         if doc.version_name:
             item["VersionName"] = doc.version_name
         if doc.target_type:
             item["TargetType"] = doc.target_type
         if doc.requires:
-            item["Requires"] = doc.requires
-        item["_shared_publicly"] = "all" in getattr(documents, "permissions", {})
+            item["Requires"] = [dict(r) for r in doc.requires]
+        if doc.document_type == "Automation.ChangeTemplate":
+            item["ReviewStatus"] = _meta(doc).review_status or "NOT_REVIEWED"
+        item["_shared_publicly"] = "all" in _sharing(documents)
         out.append(item)
     return out
 
