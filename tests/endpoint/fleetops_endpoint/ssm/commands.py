@@ -17,6 +17,11 @@ Only ``AWS-RunShellScript`` and the account's Command documents whose steps are
 all ``aws:runShellScript`` run.  Any other document fails on the node
 (``Failed``, with the reason in StandardErrorContent): nothing is faked.
 
+Nodes registered with ``"executor": "instant"`` (scale tests and benchmarks) run
+nothing: every step ends at once with the node's ``instant_exit_code`` (0 by
+default) and the computer name as its output, so a thousand nodes need no
+thousand processes.
+
 Rate controls: ``MaxConcurrency`` invocations at once; once more than
 ``MaxErrors`` invocations failed or timed out, the ones not started yet end
 ``Cancelled`` / ``Terminated``.  An offline node's invocation waits for the node
@@ -443,6 +448,9 @@ esac
 def _run_part(cmd: CommandRecord, inv: Invocation, node: Node, leader: int, part: dict, directory: str,
               lock: Any) -> tuple[int, str, str, bool]:
     """Runs one input set of aws:runShellScript: (exit code, stdout, stderr, timed out)."""
+    if node.executor == "instant":  # scale tests: nothing runs, the step ends at once
+        code = node.instant_exit_code
+        return code, f"{node.computer_name}\n", f"failed to run commands: exit status {code}" if code else "", False
     commands = _flatten(part.get("runCommand", []))
     script = "\n".join(commands) + "\n"
     timeout = execution_timeout(part.get("timeoutSeconds"))
