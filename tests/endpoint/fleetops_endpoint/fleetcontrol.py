@@ -1,4 +1,4 @@
-"""Control API routes of the fleet: /_fleetops/nodes, /_fleetops/sessions, /_fleetops/settings.
+"""Control API routes of the fleet: /_fleetops/nodes, /_fleetops/sessions, /_fleetops/settings, /_fleetops/agent.
 
     POST   /_fleetops/nodes                 register or update a managed node (see ssm/nodes.py)
     GET    /_fleetops/nodes                 -> {"nodes": [...]}, each with its live "ping_status"
@@ -11,15 +11,17 @@
     GET    /_fleetops/settings              -> {"settings": {...}}
     POST   /_fleetops/settings              {"delivery_timeout_cap_seconds": 5, "latest_agent_version": "..."}
     DELETE /_fleetops/settings              back to the defaults
+    POST   /_fleetops/agent/register        an agent registers with an activation (see ssm/activations.py)
+    POST   /_fleetops/agent/heartbeat       a registered agent reports in
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from .ssm import nodes, sessions
+from .ssm import activations, nodes, sessions
 
-ROUTES = ("nodes", "sessions", "settings")
+ROUTES = ("nodes", "sessions", "settings", "agent")
 
 
 def handles(route: str) -> bool:
@@ -34,6 +36,8 @@ def handle(state: Any, method: str, route: str, data: dict, environ: dict) -> tu
         return nodes.control_nodes(method, rest, data)
     if area == "settings" and not rest:
         return nodes.control_settings(method, data)
+    if area == "agent":
+        return activations.control(state.ssm, method, rest, data, environ)
     if area == "sessions":
         token = environ.get("HTTP_" + sessions.TOKEN_HEADER.upper().replace("-", "_"))
         return sessions.control_sessions(state.ssm, method, rest, data, token)

@@ -34,6 +34,7 @@ log = logging.getLogger("fleetops_endpoint.nodes")
 RESOURCE_TYPES = ("ManagedInstance", "EC2Instance")
 PLATFORM_TYPES = ("Windows", "Linux", "MacOS")
 PING_STATUSES = ("Online", "ConnectionLost", "Inactive")
+EXECUTORS = ("nsenter", "instant")
 ASSOCIATION_STATUSES = ("Success", "Pending", "Failed")
 SOURCE_TYPES = ("AWS::EC2::Instance", "AWS::SSM::ManagedInstance", "AWS::IoT::Thing",
                 "Microsoft.Compute/virtualMachines", "compute.googleapis.com/Instance")
@@ -138,9 +139,20 @@ class Node:
     last_seen_online: float
     order: int
     extra: dict[str, Any] = field(default_factory=dict)
+    # A node registered by its agent with an activation (ssm/activations.py) is online while the
+    # agent reports in: until this time, and while its leader (when known) lives. None: the leader decides.
+    online_until: float | None = None
+    # How Run Command runs on the node: "nsenter" (for real, in the node) or "instant" (scale tests:
+    # every step ends at once, printing the computer name, with ``instant_exit_code``).
+    executor: str = "nsenter"
+    instant_exit_code: int = 0
 
     def online(self) -> bool:
-        alive = nodeexec.process_alive(self.leader_pid, self.leader_start)
+        if self.online_until is None:
+            alive = nodeexec.process_alive(self.leader_pid, self.leader_start)
+        else:
+            alive = time.time() < self.online_until and (
+                self.leader_pid is None or nodeexec.process_alive(self.leader_pid, self.leader_start))
         if alive:
             self.last_seen_online = time.time()
         return alive
@@ -161,6 +173,7 @@ class Node:
             "tags": dict(self.tags), "leader_pid": self.leader_pid, "root": self.root,
             "session_user": self.session_user, "agent_state_dir": self.agent_state_dir,
             "iam_role": self.iam_role, "activation_id": self.activation_id,
+            "executor": self.executor, "instant_exit_code": self.instant_exit_code,
             "ping_status": self.ping_status(), "registration_date": self.registration_date,
             "last_registration": self.last_registration, "last_ping": self.last_ping(),
         }
@@ -182,10 +195,16 @@ def _string(data: dict, key: str, default: str | None, *, max_len: int | None = 
     return value
 
 
+def _exit_code(value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 255:
+        raise ControlError('"instant_exit_code" must be an exit status from 0 to 255')
+    return value
+
+
 KNOWN_FIELDS = {
     "instance_id", "resource_type", "name", "computer_name", "ip_address", "platform_type", "platform_name",
     "platform_version", "agent_version", "tags", "leader_pid", "root", "region", "session_user",
-    "agent_state_dir", "iam_role", "activation_id",
+    "agent_state_dir", "iam_role", "activation_id", "executor", "instant_exit_code",
 }
 
 
@@ -229,6 +248,8 @@ class NodeRegistry:
             "agent_state_dir": agent_state_dir,
             "iam_role": _string(data, "iam_role", None, max_len=64),
             "activation_id": _string(data, "activation_id", None, pattern=ACTIVATION_ID_RE),
+            "executor": _string(data, "executor", "nsenter", allowed=EXECUTORS),
+            "instant_exit_code": _exit_code(data.get("instant_exit_code", 0)),
         }
         ignored = sorted(set(data) - KNOWN_FIELDS)
         now = round(time.time(), 3)
