@@ -6,6 +6,9 @@ import pytest
 from botocore.exceptions import ClientError
 
 from fleet_helpers import exercise_fleet_operations
+from test_endpoint_compliance import exercise_compliance_operations
+from test_endpoint_activations import exercise_activation_operations
+from test_endpoint_documents_user import exercise_document_operations
 from test_endpoint_inventory import exercise_inventory_operations
 from test_endpoint_maintenance_windows import exercise_maintenance_window_operations
 from fleetops_endpoint import shapes
@@ -134,6 +137,9 @@ def test_every_operation_of_ours_matches_its_output_shape(ssm_client, aws_client
     exercise_fleet_operations(ssm)  # managed nodes, sessions, Run Command (fleet_helpers.py)
     exercise_maintenance_window_operations(ssm, ssm_endpoint)
     exercise_inventory_operations(ssm, ssm_endpoint)
+    exercise_document_operations(ssm)
+    exercise_compliance_operations(ssm, ssm_endpoint)
+    exercise_activation_operations(ssm, ssm_endpoint, aws_client)
     for call in (
         lambda: ssm.get_parameter(Name="/shape/none"),
         lambda: ssm.put_parameter(Name="/shape/sec", Value="x", Type="SecureString"),

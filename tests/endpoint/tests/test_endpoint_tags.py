@@ -71,7 +71,7 @@ def test_tag_key_rules(ssm_client, aws_client):
     assert "regular expression pattern" in error(excinfo)[1]
 
 
-def test_other_resource_types_fall_through_to_moto(ssm_client):
+def test_document_tags(ssm_client):
     content = '{"schemaVersion": "2.2", "description": "x", "mainSteps": [{"action": "aws:runShellScript", "name": "s", "inputs": {"runCommand": ["true"]}}]}'
     ssm_client.create_document(Name="my-doc", Content=content, DocumentType="Command")
     ssm_client.add_tags_to_resource(ResourceType="Document", ResourceId="my-doc", Tags=[{"Key": "a", "Value": "b"}])

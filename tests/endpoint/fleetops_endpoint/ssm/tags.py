@@ -5,7 +5,7 @@ makes its resource type taggable with ``taggable("Parameter", resolve)``,
 where ``resolve(ctx, resource_id)`` returns the canonical id of an existing
 resource or raises ``AwsError("InvalidResourceId")``, and ``arn(ctx, id)``
 gives the ARN used for authorization.  Resource types no area registered
-(Document, OpsItem, ... for now) fall through to moto.
+(OpsItem, ... for now) fall through to moto.
 """
 
 from __future__ import annotations
