@@ -154,6 +154,7 @@ cache_connection: ~/.cache/ansible-inventory
 cache_timeout: 3600
 """
 
+import functools
 import re
 
 try:
@@ -172,6 +173,7 @@ except ImportError:  # ansible-core before 2.19 trusts every string of the confi
 from ansible.errors import AnsibleError
 from ansible.errors import AnsibleParserError
 from ansible.module_utils.common.text.converters import to_native
+from ansible.utils.vars import combine_vars
 
 from ansible_collections.amazon.aws.plugins.plugin_utils.inventory import AWSInventoryBase
 
@@ -185,8 +187,10 @@ _TAG_RE = re.compile(r"^tag:.+$")
 _TEMPLATE_RE = re.compile(r"^\s*\{\{(.+)\}\}\s*$", re.DOTALL)
 _PATCH_GROUP_TAGS = ("Patch Group", "PatchGroup")
 _CONNECTION = "fleetops.ssm.session"
+_EXTRAS = ("ec2", "patch_state", "ssm_inventory")
 
 
+@functools.lru_cache(maxsize=None)
 def _snake(value):
     """EC2Instance -> ec2_instance, ConnectionLost -> connection_lost, MacOS -> mac_os."""
     return re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", str(value)).lower()
@@ -272,52 +276,90 @@ class InventoryModule(AWSInventoryBase):
 
     # ---------------------------------------------------------------------------------------------
     # building
+    #
+    # Thousands of hosts go through here, from the cache as often as not, so everything that does not
+    # depend on the node (options, hostname entries, group names) is worked out once per run.
 
-    def _hostvars(self, record):
-        hostvars = dict(record["info"])
-        hostvars["tags"] = dict(record.get("tags") or {})
-        hostvars["region"] = record["region"]
-        for extra in ("ec2", "patch_state", "ssm_inventory"):
+    def _hostvars(self, record, connection_defaults):
+        hostvars = make_unsafe(record["info"])
+        hostvars["tags"] = make_unsafe(record.get("tags") or {})
+        hostvars["region"] = make_unsafe(record["region"])
+        for extra in _EXTRAS:
             if extra in record:
-                hostvars[extra] = record[extra]
-        hostvars = make_unsafe(hostvars)
-        if self.get_option("use_connection_defaults"):
+                hostvars[extra] = make_unsafe(record[extra])
+        if connection_defaults is not None:
             hostvars["ansible_connection"] = _CONNECTION
             hostvars["ansible_host"] = hostvars["instance_id"]
             hostvars["ansible_fleetops_ssm_region"] = hostvars["region"]
-            endpoint_url = self.get_option("endpoint_url")
-            if endpoint_url:
-                hostvars["ansible_fleetops_ssm_endpoint_url"] = endpoint_url
+            hostvars.update(connection_defaults)
         return hostvars
 
-    def _hostname(self, hostvars):
-        for entry in self.get_option("hostnames"):
+    def _connection_defaults(self):
+        """None without use_connection_defaults; else the connection variables that are the same for every host
+        (the endpoint URL, when set)."""
+        if not self.get_option("use_connection_defaults"):
+            return None
+        endpoint_url = self.get_option("endpoint_url")
+        return {"ansible_fleetops_ssm_endpoint_url": endpoint_url} if endpoint_url else {}
+
+    def _namer(self):
+        """A function of a node's hostvars giving its host name, per the hostnames preference list."""
+        hostnames = self.get_option("hostnames")
+        getters = []
+        for entry in hostnames:
             if entry in _HOSTNAME_FIELDS:
-                value = hostvars.get(entry)
+                getters.append(lambda hostvars, key=entry: hostvars.get(key))
             elif entry.startswith("tag:"):
-                value = hostvars["tags"].get(entry[4:])
+                getters.append(lambda hostvars, key=entry[4:]: hostvars["tags"].get(key))
             else:
-                value = self._compose(trust_as_template(_TEMPLATE_RE.match(entry).group(1).strip()), hostvars)
-            if value:
-                return to_native(value)
-        raise AnsibleParserError(
-            f"hostnames: no entry names the node {hostvars['instance_id']} ({', '.join(self.get_option('hostnames'))});"
-            " add instance_id as the last entry"
-        )
+                template = trust_as_template(_TEMPLATE_RE.match(entry).group(1).strip())
+                getters.append(lambda hostvars, template=template: self._compose(template, hostvars))
+
+        def name(hostvars):
+            for getter in getters:
+                value = getter(hostvars)
+                if value:
+                    return to_native(value)
+            raise AnsibleParserError(
+                f"hostnames: no entry names the node {hostvars['instance_id']} ({', '.join(hostnames)});"
+                " add instance_id as the last entry"
+            )
+
+        return name
+
+    def _set_host_variables(self, name, hostvars):
+        """All of a host's variables at once, as set_variable would leave them one by one.
+
+        ansible-core (2.19 and later) checks, copies and tags every value that goes through the inventory's
+        set_variable: for thousands of hosts that costs more than all the rest of the plugin's work. These values
+        need none of it: they are plain JSON types built afresh for this host, and the strings from AWS are marked
+        unsafe (2.19 and later never trust them as templates anyway). combine_vars merges as set_variable does, so
+        a host that another source, or an earlier node of the same name, defined ends the same.
+        """
+        host = self.inventory.get_host(name)
+        host.vars = combine_vars(host.vars, hostvars)
 
     def _populate(self, records):
         strict = self.get_option("strict")
+        compose = self.get_option("compose")
+        groups = self.get_option("groups")
+        keyed_groups = self.get_option("keyed_groups")
+        constructed = bool(compose or groups or keyed_groups)
+        connection_defaults = self._connection_defaults()
+        name = self._namer()
+        group_names = {}  # default group name -> the inventory group, sanitised and added once
         for record in records:
-            hostvars = self._hostvars(record)
-            host = self.inventory.add_host(self._hostname(hostvars))
-            for key, value in hostvars.items():
-                self.inventory.set_variable(host, key, value)
+            hostvars = self._hostvars(record, connection_defaults)
+            host = self.inventory.add_host(name(hostvars))
+            self._set_host_variables(host, hostvars)
             for group in self._default_groups(hostvars):
-                group = self.inventory.add_group(self._sanitize_group_name(group))
-                self.inventory.add_child(group, host)
-            self._set_composite_vars(self.get_option("compose"), hostvars, host, strict=strict)
-            self._add_host_to_composed_groups(self.get_option("groups"), hostvars, host, strict=strict)
-            self._add_host_to_keyed_groups(self.get_option("keyed_groups"), hostvars, host, strict=strict)
+                if group not in group_names:
+                    group_names[group] = self.inventory.add_group(self._sanitize_group_name(group))
+                self.inventory.add_child(group_names[group], host)
+            if constructed:
+                self._set_composite_vars(compose, hostvars, host, strict=strict)
+                self._add_host_to_composed_groups(groups, hostvars, host, strict=strict)
+                self._add_host_to_keyed_groups(keyed_groups, hostvars, host, strict=strict)
 
     @staticmethod
     def _default_groups(hostvars):

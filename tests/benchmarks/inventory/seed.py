@@ -1,6 +1,7 @@
 """Registers N managed nodes with the local endpoint's control API: two regions, half EC2, half hybrid.
 
 Every node has three tags (Name, Role, Patch Group) and is online while the LEADER process lives.
+Four requests at a time: the endpoint serves each in its own thread.
 
     python seed.py URL COUNT LEADER_PID
 """
@@ -10,6 +11,7 @@ import json
 import sys
 import time
 import urllib.request
+from concurrent.futures import ThreadPoolExecutor
 
 REGIONS = ("us-east-1", "eu-west-1")
 
@@ -26,14 +28,19 @@ def node(index, leader):
     }
 
 
+def register(url, body):
+    request = urllib.request.Request(f"{url}/_fleetops/nodes", data=json.dumps(body).encode(), method="POST",
+                                     headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(request) as response:
+        response.read()
+
+
 def main():
     url, count, leader = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
     started = time.monotonic()
-    for index in range(count):
-        request = urllib.request.Request(f"{url}/_fleetops/nodes", data=json.dumps(node(index, leader)).encode(),
-                                         method="POST", headers={"Content-Type": "application/json"})
-        with urllib.request.urlopen(request) as response:
-            response.read()
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        for future in [pool.submit(register, url, node(index, leader)) for index in range(count)]:
+            future.result()
     print(f"seeded {count} nodes in {time.monotonic() - started:.1f} s")
 
 

@@ -350,8 +350,11 @@ def _ec2_tags(node: Node) -> dict[str, str] | None:
         from moto.ec2.models import ec2_backends
 
         backend = ec2_backends[ACCOUNT_ID][node.region]
-        backend.get_instance(node.instance_id)
-        return {t["key"]: t["value"] for t in backend.describe_tags(filters={"resource-id": [node.instance_id]})}
+        tags = backend.tags.get(node.instance_id)
+        if tags:  # by id: describe_tags and get_instance look at every instance of the region
+            return dict(tags)
+        backend.get_instance(node.instance_id)  # raises when the instance is gone
+        return {}
     except Exception:
         return None
 

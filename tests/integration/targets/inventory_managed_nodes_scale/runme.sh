@@ -27,13 +27,20 @@ ids="$work/ids"
 cleanup() {
     python - "$url" "$ids" <<'PY' || true
 import sys, urllib.request
+from concurrent.futures import ThreadPoolExecutor
 url, path = sys.argv[1:]
 try:
     ids = open(path).read().split()
 except OSError:
     ids = []
-for instance_id in ids:
+
+
+def deregister(instance_id):
     urllib.request.urlopen(urllib.request.Request(f"{url}/_fleetops/nodes/{instance_id}", method="DELETE")).read()
+
+
+with ThreadPoolExecutor(max_workers=4) as pool:
+    list(pool.map(deregister, ids))
 PY
     kill "$leader" 2>/dev/null || true
     rm -rf "$work"
@@ -44,18 +51,30 @@ fail() { echo "FAIL: $*" >&2; exit 1; }
 SECONDS=0
 python - "$url" "$count" "$leader" "$ids" <<'PY'
 import hashlib, json, sys, urllib.request
+from concurrent.futures import ThreadPoolExecutor
 url, count, leader, path = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
-with open(path, "w") as out:
-    for index in range(count):
-        digest = hashlib.sha256(f"scale-{index}".encode()).hexdigest()[:17]
-        ec2 = index % 4 < 2
-        node = {"instance_id": ("i-" if ec2 else "mi-") + digest, "resource_type": "EC2Instance" if ec2 else "ManagedInstance",
-                "region": ("us-east-1", "eu-west-1")[index % 2], "leader_pid": leader, "computer_name": f"scale-{index}",
-                "tags": {"Name": f"scale-{index}", "Role": ("web", "db", "app")[index % 3], "Scale": "yes"}}
-        request = urllib.request.Request(f"{url}/_fleetops/nodes", data=json.dumps(node).encode(), method="POST",
-                                         headers={"Content-Type": "application/json"})
-        urllib.request.urlopen(request).read()
-        out.write(node["instance_id"] + "\n")
+
+
+def node(index):
+    digest = hashlib.sha256(f"scale-{index}".encode()).hexdigest()[:17]
+    ec2 = index % 4 < 2
+    return {"instance_id": ("i-" if ec2 else "mi-") + digest, "resource_type": "EC2Instance" if ec2 else "ManagedInstance",
+            "region": ("us-east-1", "eu-west-1")[index % 2], "leader_pid": leader, "computer_name": f"scale-{index}",
+            "tags": {"Name": f"scale-{index}", "Role": ("web", "db", "app")[index % 3], "Scale": "yes"}}
+
+
+def register(body):
+    request = urllib.request.Request(f"{url}/_fleetops/nodes", data=json.dumps(body).encode(), method="POST",
+                                     headers={"Content-Type": "application/json"})
+    urllib.request.urlopen(request).read()
+
+
+nodes = [node(index) for index in range(count)]
+with open(path, "w") as out:  # every id first: cleanup deletes what was registered, and what was not is a no-op
+    out.writelines(body["instance_id"] + "\n" for body in nodes)
+with ThreadPoolExecutor(max_workers=4) as pool:  # the endpoint serves each request in its own thread
+    for future in [pool.submit(register, body) for body in nodes]:
+        future.result()
 PY
 echo "registered $count nodes in ${SECONDS}s"
 

@@ -216,3 +216,66 @@ def test_cache_hit_makes_no_call(aws, parse, tmp_path):
     assert second.get_host("mi-00000000000000001").vars["tags"]["Danger"] == DANGER
     parse(config, cache=False)  # --flush-cache
     assert len(aws.calls) == 2 * calls
+
+
+def test_connection_defaults_and_endpoint(aws, parse):
+    web = parse(BASE + "endpoint_url: http://127.0.0.1:4566\n").get_host("mi-00000000000000001").vars
+    assert web["ansible_fleetops_ssm_endpoint_url"] == "http://127.0.0.1:4566"
+    assert web["ansible_connection"] == "fleetops.ssm.session" and web["ansible_host"] == "mi-00000000000000001"
+    bare = parse(BASE + "use_connection_defaults: false\n").get_host("mi-00000000000000001").vars
+    assert not {"ansible_connection", "ansible_host", "ansible_fleetops_ssm_region"} & set(bare)
+    assert bare["instance_id"] == "mi-00000000000000001" and "inventory_file" in bare  # add_host's own stay
+
+
+def test_a_host_named_twice_ends_with_the_last_node(aws, parse):
+    # Both Linux nodes are named "Linux": as with one set_variable per variable, the later node's
+    # values replace the earlier one's, dicts (tags) included, and the host is in both nodes' groups.
+    inventory = parse(BASE + "hostnames: ['{{ platform_type }}']\n")
+    assert sorted(inventory.hosts) == ["Linux", "Windows"]
+    linux = inventory.get_host("Linux").vars
+    assert linux["instance_id"] == "i-00000000000000003" and linux["tags"] == {"Name": "db-1"}
+    assert [h.name for h in inventory.groups["resource_ec2_instance"].hosts] == ["Linux"]
+    assert [h.name for h in inventory.groups["resource_managed_instance"].hosts] == ["Linux", "Windows"]
+
+
+def test_other_sources_vars_are_kept(aws, parse, tmp_path):
+    # A host another source defined first keeps its own variables; ours are added.
+    path = tmp_path / "test.ssm.yml"
+    path.write_text(BASE)
+    inventory = InventoryData()
+    inventory.add_host("mi-00000000000000001")
+    inventory.set_variable("mi-00000000000000001", "owner", "team-a")
+    inventory.set_variable("mi-00000000000000001", "region", "replaced")
+    plugin = inventory_loader.get("fleetops.ssm.managed_nodes")
+    plugin.templar = Templar(loader=DataLoader())
+    plugin.parse(inventory, DataLoader(), str(path), cache=False)
+    web = inventory.get_host("mi-00000000000000001").vars
+    assert web["owner"] == "team-a" and web["region"] == "us-east-1" and web["tags"]["Name"] == "web-1"
+
+
+def test_through_the_inventory_manager(aws, tmp_path, monkeypatch):
+    """As ansible-playbook loads it (behind ansible-core's own InventoryData wrapper, where it has one):
+    the same hosts, variables and groups, and API strings are still never templated."""
+    from ansible import constants
+    from ansible.inventory.manager import InventoryManager
+
+    ran = []
+    monkeypatch.setattr("subprocess.Popen", lambda *a, **kw: ran.append(a))
+    monkeypatch.setattr(constants, "INVENTORY_ENABLED", ["fleetops.ssm.managed_nodes"])
+    path = tmp_path / "test.ssm.yml"
+    path.write_text(BASE + "keyed_groups: [{key: tags.Name, prefix: name}]\ncompose: {rack: \"'r-' ~ computer_name\"}\n")
+    manager = InventoryManager(loader=DataLoader(), sources=[str(path)])
+    assert sorted(host.name for host in manager.get_hosts()) == [
+        "i-00000000000000003", "mi-00000000000000001", "mi-00000000000000002"]
+    web = manager.get_host("mi-00000000000000001").vars
+    assert web["tags"]["Danger"] == DANGER and never_templated(web["tags"]["Danger"])
+    assert web["rack"] == "r-host-01" and web["ansible_fleetops_ssm_region"] == "us-east-1"
+    assert [h.name for h in manager.groups["name_web_1"].hosts] == ["mi-00000000000000001"]
+    assert [h.name for h in manager.groups["patch_group_web_prod"].hosts] == ["mi-00000000000000001"]
+    try:
+        from ansible._internal._datatag._tags import TrustedAsTemplate
+    except ImportError:  # before 2.19: unsafe marking is what protects the value (test_make_unsafe)
+        TrustedAsTemplate = None
+    if TrustedAsTemplate is not None:
+        assert not TrustedAsTemplate.is_tagged_on(web["tags"]["Danger"])
+    assert ran == []
