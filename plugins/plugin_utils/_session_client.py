@@ -235,24 +235,36 @@ class SessionClient:
             time.sleep(0.05)
         return True
 
+    def touch(self) -> None:
+        """Tell the helpers of the run that a task is busy (a long transfer outside the session)."""
+        try:
+            os.utime(self.socket_path)
+        except OSError:
+            pass
+
     # ------------------------------------------------------------------ requests
-    def exec_command(self, cmd: str, in_data: bytes | None = None, timeout=None, stdout_sink=None):
-        """Run ``cmd`` on the node: ``(rc, stdout, stderr)``; stdout goes to ``stdout_sink`` if given."""
+    def exec_command(self, cmd: str, in_data: bytes | None = None, timeout=None, stdout_sink=None, cache=False):
+        """Run ``cmd`` on the node: ``(rc, stdout, stderr)``; stdout goes to ``stdout_sink`` if given.
+
+        ``cache``: long base64 runs of ``in_data`` (module code) may be kept on the node for the
+        session's later requests.
+        """
         for dummy in range(3):
             sock = self.connect()
             try:
-                result = self._request(sock, cmd, in_data, timeout, stdout_sink)
+                result = self._request(sock, cmd, in_data, timeout, stdout_sink, cache)
             finally:
                 sock.close()
             if result is not None:
                 return result
         raise SessionUnreachable("the session helper kept closing before the command started")
 
-    def _request(self, sock, cmd, in_data, timeout, stdout_sink):
+    def _request(self, sock, cmd, in_data, timeout, stdout_sink, cache=False):
         out, err = [], []
         got_output = False
         try:
-            wire.send_json(sock, {"op": "exec", "cmd": cmd, "has_data": in_data is not None, "timeout": timeout})
+            wire.send_json(sock, {"op": "exec", "cmd": cmd, "has_data": in_data is not None, "timeout": timeout,
+                                  "cache": bool(cache)})
             if in_data is not None:
                 wire.send_frame(sock, b"D", in_data)
             while True:

@@ -38,6 +38,8 @@ RESPONSE_ENV = "AWS_SSM_START_SESSION_RESPONSE"
 ACTIVITY_TOUCH_SECONDS = 5
 # How long after command_timeout the helper gives up on a command the node did not end.
 TIMEOUT_GRACE_SECONDS = 15
+# How long a session that ends normally may take to remove its files from the node.
+FAREWELL_SECONDS = 5
 
 
 class SessionDead(Exception):
@@ -116,28 +118,37 @@ def _pid_alive(pid: int) -> bool:
     return True
 
 
-def _boto_clients(cfg: dict):
+def aws_session(cfg: dict):
+    """The boto3 session of ``cfg`` (credentials, profile, assumed role) and the settings of its clients.
+
+    Returns ``(session, client_kwargs)``; ``client_kwargs`` has no endpoint URL.
+    """
     import boto3  # pylint: disable=import-outside-toplevel
     import botocore.config  # pylint: disable=import-outside-toplevel
 
     creds = dict(cfg.get("credentials") or {})
-    session = boto3.session.Session(region_name=cfg["region"], **{k: v for k, v in creds.items() if v})
-    kwargs = {"endpoint_url": cfg.get("endpoint_url") or None}
+    session = boto3.session.Session(region_name=cfg.get("region") or None, **{k: v for k, v in creds.items() if v})
+    kwargs = {}
     if cfg.get("verify") is not None:
         kwargs["verify"] = cfg["verify"]
     config = dict(cfg.get("aws_config") or {})
     config.setdefault("retries", {"mode": "standard", "max_attempts": 5})
     kwargs["config"] = botocore.config.Config(**config)
     if cfg.get("assume_role_arn"):
-        sts = session.client("sts", **kwargs)
+        sts = session.client("sts", endpoint_url=cfg.get("endpoint_url") or None, **kwargs)
         role = sts.assume_role(RoleArn=cfg["assume_role_arn"], RoleSessionName="fleetops-ssm-session")["Credentials"]
         session = boto3.session.Session(
-            region_name=cfg["region"],
+            region_name=session.region_name,
             aws_access_key_id=role["AccessKeyId"],
             aws_secret_access_key=role["SecretAccessKey"],
             aws_session_token=role["SessionToken"],
         )
-    return session.client("ssm", **kwargs)
+    return session, kwargs
+
+
+def _boto_clients(cfg: dict):
+    session, kwargs = aws_session(cfg)
+    return session.client("ssm", endpoint_url=cfg.get("endpoint_url") or None, **kwargs)
 
 
 class Helper:
@@ -150,25 +161,60 @@ class Helper:
         self.stderr_tail = b""
         self.pending = b""  # session output read but not yet parsed
         self.listener = None
+        self.cache = protocol.BlobCache(enabled=False)
+        # the shell waits for a request (the last one ended normally): it can be asked to clean up
+        self.idle_shell = False
 
     # ------------------------------------------------------------------ start
-    def plugin_version(self) -> str:
+    def version_check(self):
+        """``session-manager-plugin --version``, started: it answers while boto3 loads."""
         try:
-            res = subprocess.run([self.cfg["plugin"], "--version"], capture_output=True, timeout=30, check=False,
-                                 stdin=subprocess.DEVNULL)
-        except (OSError, subprocess.TimeoutExpired) as e:
+            # pylint: disable-next=consider-using-with
+            return subprocess.Popen([self.cfg["plugin"], "--version"], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                                    stdin=subprocess.DEVNULL, close_fds=True)
+        except OSError as e:
             raise StartFailed("cannot run %s --version: %s" % (self.cfg["plugin"], e), unreachable=False) from e
-        version = res.stdout.decode("utf-8", "replace").strip()
-        if res.returncode != 0 or not version or not version[0].isdigit():
+
+    def plugin_version(self, check=None) -> str:
+        check = check or self.version_check()
+        try:
+            out = check.communicate(timeout=30)[0]
+        except subprocess.TimeoutExpired as e:
+            check.kill()
+            check.wait()
+            raise StartFailed("cannot run %s --version: %s" % (self.cfg["plugin"], e), unreachable=False) from e
+        version = out.decode("utf-8", "replace").strip()
+        if check.returncode != 0 or not version or not version[0].isdigit():
             raise StartFailed("%s --version did not print a version (exit %d): %s"
-                              % (self.cfg["plugin"], res.returncode, version[:200]), unreachable=False)
+                              % (self.cfg["plugin"], check.returncode, version[:200]), unreachable=False)
         return version
 
-    def start(self) -> None:
+    def _api_failure(self, error) -> StartFailed:
         import botocore.exceptions  # pylint: disable=import-outside-toplevel
 
+        if isinstance(error, botocore.exceptions.ClientError):
+            code = error.response.get("Error", {}).get("Code", "")
+            msg = error.response.get("Error", {}).get("Message", "")
+            return StartFailed("StartSession for %s failed: %s: %s" % (self.cfg["instance_id"], code, msg),
+                               unreachable=code in ("TargetNotConnected", "ThrottlingException"))
+        return StartFailed("StartSession for %s failed: %s" % (self.cfg["instance_id"], error))
+
+    def start(self) -> None:
+        check = self.version_check()
+        try:
+            import botocore.exceptions  # pylint: disable=import-outside-toplevel
+        except ImportError:
+            check.kill()
+            check.wait()
+            raise
         cfg = self.cfg
-        version = self.plugin_version()
+        try:
+            self.client = _boto_clients(cfg)
+        except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError, ValueError) as e:
+            check.kill()
+            check.wait()
+            raise self._api_failure(e) from e
+        version = self.plugin_version(check)
         use_env = protocol.supports_env_response(version)
         if not use_env:
             self.warnings.append(
@@ -180,15 +226,9 @@ class Helper:
         if cfg.get("document_parameters"):
             request["Parameters"] = cfg["document_parameters"]
         try:
-            self.client = _boto_clients(cfg)
             response = self.client.start_session(**request)
-        except botocore.exceptions.ClientError as e:
-            code = e.response.get("Error", {}).get("Code", "")
-            msg = e.response.get("Error", {}).get("Message", "")
-            raise StartFailed("StartSession for %s failed: %s: %s" % (cfg["instance_id"], code, msg),
-                              unreachable=code in ("TargetNotConnected", "ThrottlingException")) from e
-        except (botocore.exceptions.BotoCoreError, ValueError) as e:
-            raise StartFailed("StartSession for %s failed: %s" % (cfg["instance_id"], e)) from e
+        except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError, ValueError) as e:
+            raise self._api_failure(e) from e
         self.session_id = response["SessionId"]
         _log(cfg, "started session %s (plugin %s, token via %s)"
              % (self.session_id, version, "environment" if use_env else "argv"))
@@ -231,6 +271,21 @@ class Helper:
                                   % (self.proc.returncode, self.session_id, self._plugin_said(seen)))
             seen += data
         self.pending = seen[seen.index(marker) + len(marker):]
+        self.setup()
+
+    def setup(self) -> None:
+        """The session's private blob directory on the node (module code sent once per session)."""
+        marker = protocol.new_marker()
+        try:
+            rc = self.run(protocol.setup_request(marker), marker, lambda ev: None, None,
+                          deadline=time.monotonic() + self.cfg["session_start_timeout"])
+        except (protocol.ProtocolError, CommandTimeout) as e:
+            self.shutdown()
+            raise StartFailed("the shell of session %s to %s does not answer as expected: %s"
+                              % (self.session_id, self.cfg["instance_id"], e)) from e
+        self.cache = protocol.features(rc)
+        if not self.cache.enabled:
+            _log(self.cfg, "no blob directory on the node: module code is sent with every task")
 
     def _plugin_said(self, seen: bytes) -> str:
         text = (seen[-400:] + b" " + self.stderr_tail[-400:]).decode("utf-8", "replace").strip()
@@ -301,9 +356,37 @@ class Helper:
         except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
             _log(self.cfg, "liveness check failed: %s" % e)
 
-    def run(self, request: bytes, marker: str, emit, timeout) -> int:
-        """Send one request and pass its events to ``emit`` until the exit code arrives."""
+    def execute(self, cmd: str, data, timeout, emit, use_cache: bool = False) -> int:
+        """Run one command: its stdout and stderr go to ``emit``; returns the exit code.
+
+        A request that names blobs the node no longer has ran nothing: it is sent again with the data.
+        """
+        for dummy in range(2):
+            marker = protocol.new_marker()
+            request = protocol.build_request(cmd, marker, data, timeout, self.cache, keep_blobs=use_cache)
+            rc = self.run(request, marker, emit, timeout)
+            if rc is not None:
+                return rc
+            _log(self.cfg, "the node lost its blob directory: sending the data again")
+            self.cache.stored.clear()
+        raise protocol.ProtocolError("the node keeps losing the blobs of the session")
+
+    def run(self, request: bytes, marker: str, emit, timeout, deadline=None):
+        """Send one request and pass its events to ``emit`` until the exit code arrives.
+
+        Returns the exit code, or None when the request named a blob the node does not have
+        (nothing ran). ``deadline`` (monotonic) bounds the whole request.
+        """
+        self.idle_shell = False
         parser = protocol.ResponseParser(marker)
+        cache = self.cache
+
+        def take(events):
+            for ev in events:
+                if ev[0] == "C":
+                    cache.confirm(*ev[1])
+                elif ev[0] != "M":
+                    emit(ev)
         interval = self.cfg["check_interval"]
         start = time.monotonic()
         last_output = start
@@ -314,8 +397,7 @@ class Helper:
         err = None if self.proc.stderr.closed else self.proc.stderr.fileno()
         if self.pending:
             data, self.pending = self.pending, b""
-            for ev in parser.feed(data):
-                emit(ev)
+            take(parser.feed(data))
         next_touch = start + ACTIVITY_TOUCH_SECONDS
         while not parser.done:
             if time.monotonic() >= next_touch:
@@ -331,6 +413,8 @@ class Helper:
             # checked on every turn so that a command that keeps printing cannot outrun it
             if timeout and now - start > timeout + TIMEOUT_GRACE_SECONDS:
                 raise CommandTimeout("the command did not finish within %s s (command_timeout)" % timeout)
+            if deadline is not None and now > deadline:
+                raise CommandTimeout("no answer from the session within the time allowed")
             if ready_w:
                 try:
                     n = os.write(infd, view[:65536])
@@ -351,8 +435,7 @@ class Helper:
                     raise SessionDead("session-manager-plugin exited (%s) during the command%s"
                                       % (self.proc.returncode, self._plugin_said(b"")))
                 last_output = now
-                for ev in parser.feed(data):
-                    emit(ev)
+                take(parser.feed(data))
                 continue
             if self.proc.poll() is not None:
                 raise SessionDead("session-manager-plugin exited (%s) during the command%s"
@@ -364,7 +447,20 @@ class Helper:
                     raise SessionDead("the run (pid %s) ended during the command" % owner)
                 self.check_alive()
         self.pending = parser.buf
-        return parser.rc
+        self.idle_shell = True
+        return None if parser.missed else parser.rc
+
+    def farewell(self) -> None:
+        """Remove the session's blob directory from the node, if the shell can still be asked."""
+        if not self.idle_shell or self.proc is None or self.proc.poll() is not None:
+            return
+        marker = protocol.new_marker()
+        try:
+            self.run(protocol.teardown_request(marker), marker, lambda ev: None, None,
+                     deadline=time.monotonic() + FAREWELL_SECONDS)
+        except (SessionDead, CommandTimeout, protocol.ProtocolError, OSError) as e:
+            _log(self.cfg, "could not remove the blob directory: %s" % e)
+        self.idle_shell = False
 
     # ------------------------------------------------------------------ end
     def terminate_session(self) -> None:
@@ -378,6 +474,7 @@ class Helper:
             _log(self.cfg, "TerminateSession failed: %s" % e)
 
     def shutdown(self) -> None:
+        self.farewell()
         self.terminate_session()
         if self.proc is not None and self.proc.poll() is None:
             deadline = time.monotonic() + 2
@@ -497,12 +594,6 @@ class Helper:
         if op != "exec":
             self._reply(conn, {"error": "unknown request %r" % op})
             return None
-        marker = protocol.new_marker()
-        try:
-            request = protocol.build_request(req["cmd"], marker, data, req.get("timeout"))
-        except protocol.ProtocolError as e:
-            self._reply(conn, {"error": str(e)})
-            return None
         state = {"conn": conn}
 
         def emit(ev):
@@ -516,7 +607,10 @@ class Helper:
 
         started = time.monotonic()
         try:
-            rc = self.run(request, marker, emit, req.get("timeout"))
+            rc = self.execute(req["cmd"], data, req.get("timeout"), emit, bool(req.get("cache")))
+        except protocol.CommandTooLong as e:
+            self._reply(conn, {"error": str(e)})
+            return None
         except SessionDead as e:
             self._reply(state["conn"], {"error": str(e), "unreachable": True, "started": True})
             return "session dead: %s" % e

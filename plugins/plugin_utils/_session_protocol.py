@@ -17,14 +17,21 @@ a line discipline that limits canonical lines to 4095 bytes, and a plugin that t
    signals, no line editing), a ready marker is printed, and the shell enters a loop that
    reads requests with ``head -c``, which never reads past what it is asked for.
 2. A request is ``%010d`` (the length of the next field), then a shell snippet, base64
-   encoded, then the snippet's own data (base64 too). Every byte sent after the bootstrap
-   is in ``[0-9A-Za-z+/=]``: no control characters, no newlines.
+   encoded, then the snippet's own data: base64 (gzip first when the node has it and that
+   pays), except long runs of base64 characters, sent as they are (the zip inside an Ansible
+   module payload is one). Every byte sent after the bootstrap is in ``[0-9A-Za-z+/=]``: no
+   control characters, no newlines.
 3. The snippet prints ``<marker> O``, the command's stdout in base64, ``<marker> E``, its
    stderr in base64 and ``<marker> R <exit code>``. The marker is random per request and
    contains characters that base64 never produces.
+4. The first request (``setup_request``) makes a private blob directory for the session and
+   reports what the node has. Long runs of a request may be kept there (``<marker> C <name>
+   <size>`` confirms one) and later requests name them instead of sending them; a request
+   naming a blob the node no longer has runs nothing and answers ``<marker> M``. The last
+   request of a session that ends normally (``teardown_request``) removes the directory.
 
 Only POSIX sh, ``stty``, ``head``, ``base64`` and ``mktemp`` are needed on the node: no Python
-(``raw`` works), bash and dash alike. Only this module knows the shell syntax: another shell
+(``raw`` works), bash and dash alike; ``gzip`` is used when present. Only this module knows the shell syntax: another shell
 type (PowerShell) would bring another implementation of ``bootstrap_line``,
 ``build_request`` and ``ResponseParser``.
 """
@@ -33,8 +40,12 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
+import re
 import secrets
 import shlex
+import zlib
+from collections import OrderedDict
 
 READY_PREFIX = b"FLEETOPS-READY-"
 HEADER_DIGITS = 10
@@ -47,6 +58,10 @@ _LOOP = 'while n=$(head -c %d) && [ -n "$n" ]; do eval "$(head -c "$n" | base64 
 
 class ProtocolError(Exception):
     """The session's output does not follow the protocol."""
+
+
+class CommandTooLong(ProtocolError):
+    """A command does not fit in one request (nothing was sent)."""
 
 
 def new_nonce() -> str:
@@ -72,56 +87,234 @@ def new_marker() -> str:
     return "#fo-" + secrets.token_hex(8)
 
 
-def exec_snippet(cmd: str, marker: str, stdin_b64_len: int | None, timeout: int | None = None) -> str:
+# Long runs of base64 characters in a command's input (the zip inside an Ansible module
+# payload is one) cross the channel as they are instead of being encoded again: they are
+# already in the alphabet the protocol allows. Runs of at least CACHE_MIN characters of
+# requests that allow it are also kept on the node for the rest of the session, in a private
+# directory, and later requests name them instead of sending them again.
+RAW_MIN = 4096
+CACHE_MIN = 16384
+_RAW_RUN = re.compile(rb"[A-Za-z0-9+/]{%d,}={0,2}" % RAW_MIN)
+
+
+def data_parts(data: bytes) -> list:
+    """``data`` as ``("b64", bytes)`` pieces (sent encoded) and ``("raw", bytes)`` runs (sent as they are)."""
+    parts = []
+    pos = 0
+    for match in _RAW_RUN.finditer(data):
+        if match.start() > pos:
+            parts.append(("b64", data[pos:match.start()]))
+        parts.append(("raw", match.group()))
+        pos = match.end()
+    if pos < len(data) or not parts:
+        parts.append(("b64", data[pos:]))
+    return parts
+
+
+def blob_name(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+# Encoded pieces of at least this size are compressed (gzip) when that makes them smaller and
+# the node has gzip: script text (module wrappers, their arguments) and text files shrink to a
+# third or less.
+GZIP_MIN = 512
+_GZIP_GAIN = 0.85
+
+
+def gzip_bytes(data: bytes) -> bytes:
+    packer = zlib.compressobj(6 if len(data) < 1024 * 1024 else 1, zlib.DEFLATED, 31)
+    return packer.compress(data) + packer.flush()
+
+
+class BlobCache:
+    """What the helper knows of the session's shell: its blob directory and whether it has gzip.
+
+    A blob counts as stored only once the node confirmed it (a ``C`` line); the oldest ones
+    are removed when the directory would hold more than ``limit`` bytes.
+    """
+
+    def __init__(self, enabled: bool = False, limit: int = 32 * 1024 * 1024, gzip: bool = False):
+        self.enabled = enabled
+        self.gzip = gzip
+        self.limit = limit
+        self.stored: OrderedDict = OrderedDict()  # name -> size, oldest first
+        self.evict: list = []  # names to remove with the next request
+
+    def has(self, name: str) -> bool:
+        if name in self.stored:
+            self.stored.move_to_end(name)
+            return True
+        return False
+
+    def confirm(self, name: str, size: int) -> None:
+        self.stored[name] = size
+        self.stored.move_to_end(name)
+        while sum(self.stored.values()) > self.limit and len(self.stored) > 1:
+            old, dummy = self.stored.popitem(last=False)
+            self.evict.append(old)
+
+    def forget(self, names) -> None:
+        for name in names:
+            self.stored.pop(name, None)
+
+
+def setup_request(marker: str) -> bytes:
+    """The first request of a session: the private blob directory, removed when the shell ends.
+
+    Runs in the request loop's shell itself (the variable and the traps stay). The exit code
+    says what the node has: 1 the directory, 2 gzip (see ``features``).
+    """
+    mk = shlex.quote(marker)
+    snippet = "\n".join([
+        # directories of this user's sessions that ended without removing theirs (the node went down)
+        'find "${TMPDIR:-/tmp}" -maxdepth 1 -name "fleetops-ssm.*" -user "$(id -u)" -mtime +1 -exec rm -rf {} + '
+        '>/dev/null 2>&1',
+        'fo_c=$(umask 077 && mktemp -d "${TMPDIR:-/tmp}/fleetops-ssm.XXXXXXXX" 2>/dev/null) || fo_c=""',
+        "trap '[ -z \"$fo_c\" ] || rm -rf \"$fo_c\"' EXIT",
+        "trap '[ -z \"$fo_c\" ] || rm -rf \"$fo_c\"; exit 129' HUP",
+        "trap '[ -z \"$fo_c\" ] || rm -rf \"$fo_c\"; exit 143' TERM",
+        "printf '%%s O\\n%%s E\\n' %s %s" % (mk, mk),
+        'r=0; [ -z "$fo_c" ] || r=1; ! command -v gzip >/dev/null 2>&1 || r=$((r + 2))',
+        "printf '%%s R %%s\\n' %s \"$r\"" % mk,
+    ]) + "\n"
+    return _frame(snippet)
+
+
+def features(rc: int) -> BlobCache:
+    """The session's features from the exit code of ``setup_request``."""
+    return BlobCache(enabled=bool(rc & 1), gzip=bool(rc & 2))
+
+
+def teardown_request(marker: str) -> bytes:
+    """The last request of a session that ends normally: the blob directory goes."""
+    mk = shlex.quote(marker)
+    return _frame('[ -z "$fo_c" ] || rm -rf "$fo_c"; fo_c=""\nprintf \'%%s O\\n%%s E\\n%%s R 0\\n\' %s %s %s\n'
+                  % (mk, mk, mk))
+
+
+def exec_snippet(cmd: str, marker: str, stdin: list | None, timeout: int | None = None, evict=()) -> str:
     """The shell snippet that runs ``cmd`` and reports its streams and exit code.
 
-    stdin is the request's data (``stdin_b64_len`` bytes of base64, read in full before the
-    command starts so that nothing of it is left in the stream) or ``/dev/null``.
+    ``stdin`` is None (the command reads ``/dev/null``) or the steps that make it, in order:
+    ``("b64", n)`` (n bytes of base64 follow in the stream), ``("gz", n)`` (the same, of gzip
+    data), ``("raw", n)`` (n bytes taken as
+    they are), ``("store", n, name)`` (a raw run also kept in the blob directory, confirmed
+    with a ``C`` line) and ``("cached", name)`` (a blob of the directory). Everything is read
+    before the command starts, so that nothing of it is left in the stream. A blob missing
+    from the directory answers ``M`` and runs nothing: the helper sends the request again
+    with the data.
     stderr is kept in a private temporary file until the command ends; stdout is streamed.
     With ``timeout``, the node's ``timeout`` (coreutils or busybox), when it exists, kills the
     command after that many seconds (exit code 124); the session stays usable.
     """
     quoted = shlex.quote(cmd)
     mk = shlex.quote(marker)
-    lines = ["exec 4>&1", 'f=$(mktemp 2>/dev/null) || f=""']
+    # stderr waits in the session's directory (requests run one at a time), else in a temporary file
+    lines = ["exec 4>&1", 'if [ -n "$fo_c" ]; then f="$fo_c/stderr"; '
+             'else f=$(mktemp 2>/dev/null || mktemp /tmp/fleetops-err.XXXXXXXX 2>/dev/null) || f=""; fi', "m=''"]
+    for name in evict:
+        lines.append('[ -z "$fo_c" ] || rm -f "$fo_c/%s"' % name)
     limit = ""
     if timeout:
         lines.append('if command -v timeout >/dev/null 2>&1; then t="timeout -k 5 %d"; else t=""; fi' % int(timeout))
         limit = "$t "
-    if stdin_b64_len is None:
-        stdin = ""
+    variables = []
+    if stdin is None:
+        feed = ""
         redirect = " </dev/null"
     else:
-        lines.append("i=$(head -c %d)" % stdin_b64_len)
-        stdin = 'printf %s "$i" | base64 -d | '
-        redirect = ""
-    lines.append("printf '%%s O\\n' %s" % mk)
-    lines.append(
+        pieces = []
+        for index, step in enumerate(stdin):
+            var = "i%d" % index
+            if step[0] == "cached":
+                lines.append('[ -n "$fo_c" ] && [ -r "$fo_c/%s" ] || m=1' % step[1])
+                pieces.append('cat "$fo_c/%s"' % step[1])
+                continue
+            variables.append(var)
+            lines.append("%s=$(head -c %d)" % (var, step[1]))
+            if step[0] == "b64":
+                pieces.append('printf %%s "$%s" | base64 -d' % var)
+                continue
+            if step[0] == "gz":
+                pieces.append('printf %%s "$%s" | base64 -d | gzip -dc' % var)
+                continue
+            pieces.append('printf %%s "$%s"' % var)
+            if step[0] == "store":
+                path = '"$fo_c/%s"' % step[2]
+                lines.append(
+                    'if [ -n "$fo_c" ] && printf %%s "$%s" >%s.t && mv -f %s.t %s; then printf \'%%s C %s %d\\n\' %s; '
+                    'else rm -f %s.t 2>/dev/null; fi' % (var, path, path, path, step[2], step[1], mk, path))
+        feed = "{ %s; } | " % "; ".join(pieces) if pieces else ""
+        redirect = "" if pieces else " </dev/null"
+    run = [
+        "printf '%%s O\\n' %s" % mk,
         'r=$( { { %s%ssh -c %s%s 2>"${f:-/dev/null}" 3>&- 4>&-; echo $? >&3; } | base64 >&4 3>&-; } 3>&1 )'
-        % (stdin, limit, quoted, redirect)
-    )
-    lines.append("unset i")
-    lines.append("printf '%%s E\\n' %s" % mk)
-    lines.append('if [ -n "$f" ]; then base64 "$f"; rm -f "$f"; fi')
-    lines.append("printf '%%s R %%s\\n' %s \"$r\"" % mk)
+        % (feed, limit, quoted, redirect),
+        "printf '%%s E\\n' %s" % mk,
+        'if [ -s "$f" ]; then base64 "$f"; fi',
+        "printf '%%s R %%s\\n' %s \"$r\"" % mk,
+    ]
+    lines.append('if [ -n "$m" ]; then printf \'%%s M\\n\' %s; else' % mk)
+    lines.extend("  " + line for line in run)
+    lines.append("fi")
+    lines.append('if [ -n "$fo_c" ]; then : >"$f"; elif [ -n "$f" ]; then rm -f "$f"; fi')
+    if variables:
+        lines.append("unset %s" % " ".join(variables))
     return "\n".join(lines) + "\n"
 
 
-def build_request(cmd: str, marker: str, in_data: bytes | None = None, timeout: int | None = None) -> bytes:
-    """Everything to write to the session for one command (ASCII only, no newline)."""
-    data_b64 = base64.b64encode(in_data) if in_data is not None else b""
-    snippet = exec_snippet(cmd, marker, len(data_b64) if in_data is not None else None, timeout)
+def _frame(snippet: str, data: bytes = b"") -> bytes:
     snippet_b64 = base64.b64encode(snippet.encode("utf-8"))
     if len(snippet_b64) > MAX_SNIPPET:
-        raise ProtocolError("command too long for the session protocol")
-    return (b"%0*d" % (HEADER_DIGITS, len(snippet_b64))) + snippet_b64 + data_b64
+        raise CommandTooLong("command too long for the session protocol")
+    return (b"%0*d" % (HEADER_DIGITS, len(snippet_b64))) + snippet_b64 + data
+
+
+def build_request(cmd: str, marker: str, in_data: bytes | None = None, timeout: int | None = None,
+                  cache: BlobCache | None = None, keep_blobs: bool = True) -> bytes:
+    """Everything to write to the session for one command (ASCII only, no newline).
+
+    ``cache`` is what the session's shell has (``features``): with gzip, encoded pieces are
+    compressed when that pays; with a blob directory and ``keep_blobs``, long base64 runs of
+    ``in_data`` are kept on the node, or named when the node has them already.
+    """
+    steps = None if in_data is None else []
+    stream = []
+    for kind, piece in data_parts(in_data) if in_data is not None else ():
+        if kind == "b64":
+            step = "b64"
+            if cache is not None and cache.gzip and len(piece) >= GZIP_MIN:
+                packed = gzip_bytes(piece)
+                if len(packed) < len(piece) * _GZIP_GAIN:
+                    step, piece = "gz", packed
+            encoded = base64.b64encode(piece)
+            steps.append((step, len(encoded)))
+            stream.append(encoded)
+            continue
+        if cache is not None and cache.enabled and keep_blobs and len(piece) >= CACHE_MIN:
+            name = blob_name(piece)
+            if cache.has(name):
+                steps.append(("cached", name))
+                continue
+            steps.append(("store", len(piece), name))
+        else:
+            steps.append(("raw", len(piece)))
+        stream.append(piece)
+    request = _frame(exec_snippet(cmd, marker, steps, timeout, cache.evict if cache else ()), b"".join(stream))
+    # the evicted blobs are removed by this request
+    if cache is not None:
+        cache.evict = []
+    return request
 
 
 class ResponseParser:
     """Turns the session's output for one request into events.
 
-    ``feed(data)`` returns a list of ``("O", bytes)``, ``("E", bytes)`` and, once, ``("R", int)``.
-    Output before the request's first marker (stray terminal output) is ignored.
+    ``feed(data)`` returns a list of ``("O", bytes)``, ``("E", bytes)``, ``("C", (name, size))``
+    (a blob is stored on the node) and, once, ``("R", int)`` or ``("M", names)`` (a blob the
+    request named is missing: nothing ran). Output before the request's first marker (stray
+    terminal output) is ignored.
     """
 
     def __init__(self, marker: str):
@@ -129,6 +322,7 @@ class ResponseParser:
         self.state = "pre"
         self.buf = b""
         self.rc: int | None = None
+        self.missed = False
 
     @property
     def done(self) -> bool:
@@ -144,19 +338,41 @@ class ResponseParser:
         if decoded:
             events.append((stream, decoded))
 
+    def _pre(self, events: list) -> bool:
+        """Before the streams: noise, ``C`` and ``M`` lines, then ``O``. False when more data is needed."""
+        idx = self.buf.find(self.marker)
+        if idx < 0:
+            # keep a tail that may be the start of the marker
+            self.buf = self.buf[-(len(self.marker) - 1):]
+            return False
+        end = self.buf.find(b"\n", idx)
+        if end < 0:
+            self.buf = self.buf[idx:]
+            return False
+        line = self.buf[idx + len(self.marker): end]
+        self.buf = self.buf[end + 1:]
+        words = line.split()
+        if not line.startswith(b" ") or not words:
+            return True  # another marker that starts like this one: noise
+        if words == [b"O"]:
+            self.state = "O"
+        elif words[0] == b"C" and len(words) == 3 and words[2].isdigit():
+            events.append(("C", (words[1].decode("ascii", "replace"), int(words[2]))))
+        elif words == [b"M"]:
+            self.missed = True
+            events.append(("M", None))
+            self.state = "done"
+        else:
+            raise ProtocolError("unexpected marker line in the session output: %r" % line)
+        return True
+
     def feed(self, data: bytes) -> list:
         events: list = []
         self.buf += data
         while self.state != "done":
             if self.state == "pre":
-                start = self.marker + b" O\n"
-                idx = self.buf.find(start)
-                if idx < 0:
-                    # keep a tail that may be the start of the marker
-                    self.buf = self.buf[-(len(start) - 1):]
+                if not self._pre(events):
                     break
-                self.buf = self.buf[idx + len(start):]
-                self.state = "O"
                 continue
             idx = self.buf.find(self.marker)
             if idx < 0:

@@ -1,8 +1,9 @@
 """Helpers of the connection benchmark (run.sh).
 
   bench.py inventory < fleet-ls.json              the nodes as an INI inventory group
-  bench.py record RESULTS NAME HOSTS ROUND START END STATUS LOG CALLS
-                                                  append one run to RESULTS (JSON lines)
+  bench.py record RESULTS NAME HOSTS ROUND START END STATUS LOG CALLS [CPU]
+                                                  append one run to RESULTS (JSON lines); CPU: the
+                                                  run's CPU seconds when they could be measured
   bench.py report RESULTS                         print the figures side by side
 """
 
@@ -61,17 +62,19 @@ def task_seconds(lines):
     return {kind: statistics.mean(values) for kind, values in found.items()}
 
 
-def record(path, name, hosts, round_, start, end, status, log, calls):
+def record(path, name, hosts, round_, start, end, status, log, calls, cpu=""):
     with open(log, encoding="utf-8", errors="replace") as handle:
         lines = handle.read().splitlines()
     run = {
         "name": name, "hosts": int(hosts), "round": int(round_), "seconds": float(end) - float(start),
         "status": int(status), "error": failure_reason(int(status), lines), "calls": json.loads(calls),
-        "tasks": task_seconds(lines),
+        "tasks": task_seconds(lines), "cpu": float(cpu) if cpu else None,
     }
     with open(path, "a", encoding="utf-8") as handle:
         handle.write(json.dumps(run) + "\n")
     outcome = f"{run['seconds']:.1f} s" if run["error"] is None else f"FAILED: {run['error']}"
+    if run["cpu"] is not None:
+        outcome += f" ({run['cpu']:.1f} s CPU)"
     starts = run["calls"].get("ssm:StartSession", 0)
     print(f"--- round {run['round']}, {run['hosts']} host(s), {dict(PLUGINS)[name]}: {outcome}, StartSession {starts}")
     if run["error"] is not None:
@@ -91,8 +94,10 @@ def summarise(runs):
         values = sorted({sum(v for k, v in run["calls"].items() if k in keys or k.split(":")[0] in keys) for run in runs})
         return str(values[0]) if len(values) == 1 else f"{values[0]}-{values[-1]}"
 
+    cpus = [run["cpu"] for run in runs if run.get("cpu") is not None]
     return {
         "seconds": best["seconds"], "median": statistics.median(seconds), "max": max(seconds),
+        "cpu": min(cpus) if len(cpus) == len(runs) else None,
         "start_session": count({"ssm:StartSession"}), "s3": count({"s3"}), "tasks": best["tasks"],
     }
 
@@ -114,7 +119,7 @@ def report(path):
     figures = {(name, hosts): summarise([r for r in runs if r["name"] == name and r["hosts"] == hosts])
                for name, dummy in PLUGINS for hosts in HOSTS}
     columns = [(name, hosts) for hosts in HOSTS for name, dummy in PLUGINS]
-    label, width = 22, 12
+    label, width = 22, 14
 
     def row(title, cell):
         return f"{title:<{label}}" + "".join(f"{cell(figures[c]):>{width}}" for c in columns)
@@ -130,6 +135,8 @@ def report(path):
     print(row("s per task", seconds(lambda f: f"{f['seconds'] / TASKS:.2f}")))
     for kind, dummy in KINDS:
         print(row(f"  {kind} task (s)", seconds(lambda f, k=kind: f"{f['tasks'][k]:.2f}" if k in f["tasks"] else "-")))
+    if any(f.get("cpu") is not None for f in figures.values()):
+        print(row("CPU (s), least", seconds(lambda f: "-" if f["cpu"] is None else f"{f['cpu']:.1f}")))
     print(row("StartSession calls", seconds(lambda f: f["start_session"])))
     print(row("S3 calls", seconds(lambda f: f["s3"])))
     print()
@@ -142,11 +149,15 @@ def report(path):
         cells = [ratio_cell(figures[(numerator, h)], figures[(denominator, h)], target_ok) for h in HOSTS]
         print(f"{title:<{label}}" + "".join(f"{value} {verdict}".rstrip().rjust(span) for value, verdict in cells)
               + f"{target:>{width}}")
+    cpu = [(figures[("session", h)], figures[("nsenter", h)]) for h in HOSTS]
+    if all(a.get("cpu") and b.get("cpu") for a, b in cpu):
+        print(f"{'CPU session / nsenter':<{label}}" + "".join(f"{a['cpu'] / b['cpu']:.2f}x".rjust(span) for a, b in cpu))
     print()
     print("session = " + PLUGINS[0][1] + ", aws_ssm = " + PLUGINS[1][1] + ", nsenter = " + PLUGINS[2][1]
           + ";")
     print("wall time = best of the rounds; s per task = wall time / 20; <kind> task = one task of that kind")
-    print("(all hosts) in the best round, from the profile_tasks callback, averaged over the tasks of that kind")
+    print("(all hosts) in the best round, from the profile_tasks callback, averaged over the tasks of that kind;")
+    print("CPU = CPU seconds of everything a run started (controller, helpers, plugin, node commands), least of the rounds")
     for (name, hosts), figure in figures.items():
         if "error" in figure:
             print(f"n/a: {dict(PLUGINS)[name]} on {hosts_text(hosts)}: {figure['error']}")
@@ -155,7 +166,7 @@ def report(path):
 def main(argv):
     if argv[:1] == ["inventory"]:
         inventory()
-    elif argv[:1] == ["record"] and len(argv) == 10:
+    elif argv[:1] == ["record"] and len(argv) in (10, 11):
         record(*argv[1:])
     elif argv[:1] == ["report"] and len(argv) == 2:
         report(argv[1])

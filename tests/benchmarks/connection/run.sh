@@ -33,9 +33,32 @@ fleetops_lock
 fleetops_activate
 "${root}/tests/scripts/sync-collection.sh" >/dev/null
 
+# CPU time of a run, when this machine lets us make a cgroup (v1 cpuacct or v2): everything the run
+# starts is counted (ansible-playbook and its workers, session helpers and plugin processes, the
+# commands run in the nodes through nsenter), until its last process has exited. On a busy
+# machine wall times vary with the other load; CPU seconds much less.
+cgroup_base=""
+if [ -d /sys/fs/cgroup/cpuacct ] && mkdir "/sys/fs/cgroup/cpuacct/fleetops-bench-$$" 2>/dev/null; then
+    cgroup_base="/sys/fs/cgroup/cpuacct/fleetops-bench-$$"
+elif [ -f /sys/fs/cgroup/cgroup.controllers ] && mkdir "/sys/fs/cgroup/fleetops-bench-$$" 2>/dev/null; then
+    cgroup_base="/sys/fs/cgroup/fleetops-bench-$$"
+fi
+cpu_seconds() {  # CGROUP: the CPU seconds used in it
+    if [ -f "$1/cpuacct.usage" ]; then
+        python -c 'import sys; print(int(open(sys.argv[1]).read()) / 1e9)' "$1/cpuacct.usage"
+    else
+        python -c 'import sys; print(int(dict(l.split() for l in open(sys.argv[1]))["usage_usec"]) / 1e6)' "$1/cpu.stat"
+    fi
+}
+remove_cgroups() {
+    [ -n "${cgroup_base}" ] || return 0
+    rmdir "${cgroup_base}"/run-* "${cgroup_base}" 2>/dev/null || true
+}
+
 state="$(mktemp -d "${TMPDIR:-/tmp}/connection-benchmark.XXXXXX")"
 results="${state}/results.jsonl"
 cleanup() {
+    remove_cgroups
     "${root}/tests/sandbox/fleet" down --state-dir "${state}/fleet" >/dev/null 2>&1 9>&- || true
     "${root}/tests/endpoint/ssm-endpoint" stop --state-dir "${state}/endpoint" >/dev/null 2>&1 9>&- || true
     rm -rf "${state}"
@@ -93,17 +116,33 @@ inventory nsenter ansible_connection=community.docker.nsenter
 
 # run NAME HOSTS ROUND: the playbook once, through one plugin, on node-1 or on every node.
 run() {
-    local name="$1" hosts="$2" round="$3" limit="node-1" start end status=0 log
+    local name="$1" hosts="$2" round="$3" limit="node-1" start end status=0 log cg="" cpu=""
     [ "${hosts}" -eq 1 ] || limit="nodes"
     log="${state}/logs/${name}-${hosts}-${round}.log"
+    if [ -n "${cgroup_base}" ]; then
+        cg="${cgroup_base}/run-${name}-${hosts}-${round}"
+        mkdir "${cg}"
+    fi
     curl -fsS -X DELETE "${url}/_fleetops/calls" >/dev/null
     start=$(date +%s.%N)
-    ansible-playbook -i "${state}/${name}.ini" -l "${limit}" "${here}/playbook.yml" \
-        -e "bench_run=${name}-${hosts}-${round}" -e "bench_fetch_dir=${state}/fetched/${name}-${hosts}-${round}" \
-        >"${log}" 2>&1 9>&- || status=$?
+    (
+        [ -z "${cg}" ] || echo "${BASHPID}" >"${cg}/cgroup.procs"
+        exec ansible-playbook -i "${state}/${name}.ini" -l "${limit}" "${here}/playbook.yml" \
+            -e "bench_run=${name}-${hosts}-${round}" -e "bench_fetch_dir=${state}/fetched/${name}-${hosts}-${round}" \
+            >"${log}" 2>&1 9>&-
+    ) || status=$?
     end=$(date +%s.%N)
+    if [ -n "${cg}" ]; then
+        # the session helpers end their sessions once the run is over: wait for them (at most 30 s)
+        for _ in $(seq 1 120); do
+            [ -n "$(cat "${cg}/cgroup.procs")" ] || break
+            sleep 0.25
+        done
+        cpu=$(cpu_seconds "${cg}")
+        rmdir "${cg}" 2>/dev/null || true
+    fi
     python "${here}/bench.py" record "${results}" "${name}" "${hosts}" "${round}" "${start}" "${end}" \
-        "${status}" "${log}" "$(curl -fsS "${url}/_fleetops/calls")"
+        "${status}" "${log}" "$(curl -fsS "${url}/_fleetops/calls")" "${cpu}"
 }
 
 load_before="$(cut -d ' ' -f 1-3 /proc/loadavg)"

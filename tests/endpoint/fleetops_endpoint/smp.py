@@ -7,11 +7,12 @@ plugin's command line::
     session-manager-plugin --version
     session-manager-plugin
 
-where ``<response>`` is the StartSession response as JSON, or (versions from
-1.2.536.0 on) the name of an environment variable holding it (the AWS CLI uses
-``AWS_SSM_START_SESSION_RESPONSE``), which is then removed from the
+where ``<response>`` is the StartSession response as JSON, or (versions newer
+than 1.2.497.0) the name of an environment variable holding it (the AWS CLI
+uses ``AWS_SSM_START_SESSION_RESPONSE``), which is then removed from the
 environment.  ``FLEETOPS_SMP_VERSION`` sets the version it claims to be
-(default 1.2.707.0) and so whether it reads the variable.
+(default 1.2.707.0) and so whether it reads the variable: 1.2.497.0 and older
+take the argument for the JSON itself.
 
 Instead of a data channel to AWS, it asks the endpoint the ``StreamUrl``
 points at (``GET /_fleetops/sessions/<id>``, the token in a header, never in
@@ -54,7 +55,8 @@ from typing import Any
 from . import nodeexec
 
 DEFAULT_VERSION = "1.2.707.0"
-FIRST_VERSION_WITH_ENV_VAR = "1.2.536.0"
+# Versions newer than this one take the name of an environment variable for the response.
+LAST_VERSION_WITHOUT_ENV_VAR = "1.2.497.0"
 ENV_PREFIX = "AWS_SSM_START_SESSION_RESPONSE"
 TOKEN_HEADER = "X-Fleetops-Session-Token"
 STDIN_BUFFER_LIMIT = 1024
@@ -475,7 +477,7 @@ def main(argv: list[str] | None = None) -> int:
         _out(f"\nUnknown operation {args[1]}. \nUse session-manager-plugin --version to check the version.\n\n")
         return 0
     raw = args[1]
-    if raw.startswith(ENV_PREFIX) and _version_tuple(version) >= _version_tuple(FIRST_VERSION_WITH_ENV_VAR):
+    if raw.startswith(ENV_PREFIX) and _version_tuple(version) > _version_tuple(LAST_VERSION_WITHOUT_ENV_VAR):
         raw = os.environ.pop(raw, "")
     operation = args[3]
     if len(args) > 5:

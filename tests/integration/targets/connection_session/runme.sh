@@ -53,6 +53,47 @@ step_big() {
     expect_starts 3 "big.yml on 3 hosts with a 10 s idle timeout and tasks of more than 10 s"
 }
 
+step_s3() {
+    # transfer_method s3/auto through the endpoint's S3, SSE-KMS, python3 instead of curl, a missing
+    # bucket; nothing left on the node nor in the bucket; still one session per host.
+    head -c 3000000 /dev/urandom >"$SESSION_TEST_TMP/medium"
+    sha256sum <"$SESSION_TEST_TMP/medium" | cut -c1-64 | tr -d '\n' >"$SESSION_TEST_TMP/medium.sha256"
+    reset_calls
+    SESSION_TEST_BUCKET="fleetops-session-$(date +%s)-$$" playbook s3.yml || fail "s3.yml failed"
+    cmp "$SESSION_TEST_TMP/medium" "$SESSION_TEST_TMP/medium.s3-back"
+    cmp "$SESSION_TEST_TMP/binary" "$SESSION_TEST_TMP/binary.python-back"
+    echo "ok: copies and fetches through S3 (curl and python3) equal the originals"
+}
+
+step_node_clean() {
+    # The runs so far ended normally: once their helpers are gone, their sessions have removed
+    # their blob directories (module code), and no transfer left a temporary file.
+    local n left
+    step_control_dir_clean
+    for n in node-1 node-2 node-3; do
+        left=$(fleet exec "$n" -- sh -c 'ls -d /tmp/fleetops-ssm.* 2>/dev/null; find /tmp /home/ssm-user /root -name "*.fleetops-*.part" 2>/dev/null' || true)
+        [ -z "$left" ] || fail "$n: files left by the sessions: $left"
+    done
+    echo "ok: no blob directory and no partial file left on the nodes"
+}
+
+step_token_boundary() {
+    # session-manager-plugin 1.2.497.0 takes the StartSession response as JSON on its command line
+    # (warning); 1.2.497.1 reads it from the environment variable (no warning).
+    local out version
+    for version in 1.2.497.0 1.2.497.1; do
+        out=$(FLEETOPS_SMP_VERSION=$version ansible -i "$inventory" node-2 -m ansible.builtin.ping \
+            "${session_args[@]}" 2>&1) || { echo "$out"; fail "ping with plugin $version failed"; }
+        if [ "$version" = 1.2.497.0 ]; then
+            echo "$out" | grep -q "visible in the process list" || { echo "$out"; fail "no warning for plugin $version"; }
+        elif echo "$out" | grep -q "process list"; then
+            echo "$out"
+            fail "a warning for plugin $version, which reads the environment variable"
+        fi
+        echo "ok: plugin $version: $(echo "$out" | grep -c 'SUCCESS') success, $(echo "$out" | grep -c 'process list') warning"
+    done
+}
+
 step_timeout() {
     reset_calls
     playbook timeout.yml || fail "timeout.yml failed"
@@ -104,5 +145,5 @@ step_node_killed() {
     expect_starts 1 "the killed-node run (no new session after the node died)"
 }
 
-run_steps core big timeout reboot missing_binary node_killed control_dir_clean
+run_steps core big s3 token_boundary node_clean timeout reboot missing_binary node_killed control_dir_clean
 echo "connection_session: all checks passed in $((SECONDS))s"

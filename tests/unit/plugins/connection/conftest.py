@@ -7,4 +7,4 @@ from __future__ import annotations
 
 # pylint: disable-next=unused-import
 from ansible_collections.fleetops.ssm.tests.unit.plugins.plugin_utils.session_fakes import (  # noqa: F401
-    aws_env, fake_ssm, node_home, node_home_without_timeout, short_dir)
+    aws_env, fake_s3, fake_ssm, node_home, node_home_without_timeout, short_dir)

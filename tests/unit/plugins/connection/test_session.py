@@ -12,9 +12,12 @@ a pty, with ``FakeSSM`` on 127.0.0.1 as the SSM API.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import os
 import signal
+import subprocess
+import sys
 import threading
 import time
 
@@ -27,6 +30,7 @@ from ansible.plugins.loader import become_loader
 from ansible.plugins.loader import connection_loader
 
 from ansible_collections.fleetops.ssm.plugins.connection import session as session_module
+from ansible_collections.fleetops.ssm.plugins.plugin_utils import _session_protocol as protocol
 from ansible_collections.fleetops.ssm.plugins.plugin_utils._session_client import SessionError
 from ansible_collections.fleetops.ssm.plugins.plugin_utils._session_client import SessionUnreachable
 from ansible_collections.fleetops.ssm.tests.unit.plugins.plugin_utils.session_fakes import ACCESS_KEY
@@ -56,12 +60,15 @@ class RecordingClient:
         self.warn = warn
         self.socket_path = os.path.join(control_dir, "recorded.sock")
         self.requests = []
+        self.cache_flags = []
         self.results = []
         self.closed = 0
+        self.touched = 0
         RecordingClient.instances.append(self)
 
-    def exec_command(self, cmd, in_data=None, timeout=None, stdout_sink=None):
+    def exec_command(self, cmd, in_data=None, timeout=None, stdout_sink=None, cache=False):
         self.requests.append((cmd, in_data, timeout))
+        self.cache_flags.append(cache)
         result = self.results.pop(0) if self.results else (0, b"", b"")
         error = result if isinstance(result, SessionError) else None
         if error is not None:
@@ -71,6 +78,9 @@ class RecordingClient:
     def close_helper(self):
         self.closed += 1
         return True
+
+    def touch(self):
+        self.touched += 1
 
 
 @pytest.fixture
@@ -302,6 +312,14 @@ class TestRequests:
         assert conn.exec_command("ls /nope", in_data=b"\x00stdin") == (2, b"out\x00\r\n", b"err\xff")
         assert recorded[-1].requests[-1] == ("ls /nope", b"\x00stdin", None)
 
+    def test_module_code_may_be_kept_on_the_node(self, recorded, make_connection):
+        # pipelining: in_data is the module; its code may stay on the node for the session
+        conn = make_connection()
+        conn.exec_command("/usr/bin/python3", in_data=b"module")
+        conn.exec_command("echo ~")
+
+        assert recorded[-1].cache_flags == [True, False]
+
     def test_no_command_timeout_unless_set(self, recorded, make_connection):
         conn = make_connection()
         client = connected(conn)
@@ -421,6 +439,7 @@ class TestRequests:
         chunks = [r[1] for r in client.requests[1:] if r[1] is not None]
         assert chunks == [b"0123", b"4567", b"89"]
         assert digest in client.requests[-1][0]
+        assert len(client.requests) == 4  # the last chunk's request also verifies the file
 
     def test_a_broken_control_directory_is_an_ansible_error(self, aws_env, make_connection, tmp_path):
         # the real client checks the directory; anything wrong must surface as a clean Ansible error
@@ -430,6 +449,135 @@ class TestRequests:
 
         with pytest.raises(AnsibleError):
             conn.exec_command("true")
+
+
+class TestTransferMethod:
+    @pytest.fixture
+    def transfers(self, monkeypatch):
+        """Which transfer function ran, with which store settings."""
+        calls = []
+
+        def recorder(name):
+            def record(client, *args):
+                store = args[0] if name.startswith("s3") else None
+                calls.append((name, vars(store.settings) if store else None, args))
+                return "digest"
+            return record
+
+        for name in ("put_file", "fetch_file", "s3_put_file", "s3_fetch_file"):
+            monkeypatch.setattr(session_module, name, recorder(name))
+        return calls
+
+    @pytest.fixture
+    def files(self, tmp_path):
+        small = tmp_path / "small"
+        small.write_bytes(b"x" * 99)
+        large = tmp_path / "large"
+        large.write_bytes(b"x" * 100)
+        return str(small), str(large)
+
+    def test_in_band_by_default(self, recorded, make_connection, transfers, files):
+        conn = make_connection(ansible_fleetops_ssm_bucket_name="fleet-transfers")
+
+        conn.put_file(files[1], "/tmp/dest")
+        conn.fetch_file("/tmp/dest", files[0] + ".back")
+
+        assert [c[0] for c in transfers] == ["put_file", "fetch_file"]
+
+    def test_s3_with_every_bucket_option(self, recorded, make_connection, transfers, files):
+        conn = make_connection(
+            ansible_fleetops_ssm_transfer_method="s3",
+            ansible_fleetops_ssm_bucket_name="fleet-transfers",
+            ansible_fleetops_ssm_bucket_prefix="ansible",
+            ansible_fleetops_ssm_bucket_endpoint_url="https://bucket.vpce-0123.s3.eu-west-1.vpce.amazonaws.com",
+            ansible_fleetops_ssm_s3_addressing_style="virtual",
+            ansible_fleetops_ssm_bucket_sse_mode="aws:kms",
+            ansible_fleetops_ssm_bucket_sse_kms_key_id="alias/fleet",
+        )
+
+        conn.put_file(files[0], "/tmp/dest")
+        conn.fetch_file("/tmp/dest", files[0] + ".back")
+
+        assert [c[0] for c in transfers] == ["s3_put_file", "s3_fetch_file"]
+        assert transfers[0][1] == {
+            "bucket": "fleet-transfers", "prefix": "ansible/",
+            "endpoint_url": "https://bucket.vpce-0123.s3.eu-west-1.vpce.amazonaws.com",
+            "addressing_style": "virtual", "sse_mode": "aws:kms", "kms_key_id": "alias/fleet"}
+        assert transfers[0][2][1:4] == (INSTANCE_ID, files[0], "/tmp/dest")
+
+    def test_the_bucket_from_the_environment(self, recorded, make_connection, transfers, files, monkeypatch):
+        monkeypatch.setenv("FLEETOPS_SSM_TRANSFER_METHOD", "s3")
+        monkeypatch.setenv("FLEETOPS_SSM_BUCKET_NAME", "env-bucket")
+
+        make_connection().put_file(files[0], "/tmp/dest")
+
+        assert transfers[0][0] == "s3_put_file"
+        assert transfers[0][1]["bucket"] == "env-bucket"
+
+    def test_auto_sends_large_files_through_s3(self, recorded, make_connection, transfers, files):
+        conn = make_connection(ansible_fleetops_ssm_transfer_method="auto", ansible_fleetops_ssm_bucket_name="b",
+                               ansible_fleetops_ssm_s3_transfer_threshold=100)
+
+        conn.put_file(files[0], "/tmp/small")
+        conn.put_file(files[1], "/tmp/large")
+
+        assert [c[0] for c in transfers] == ["put_file", "s3_put_file"]
+
+    @pytest.mark.parametrize("size, expected", [(b"99\n", "fetch_file"), (b"100\n", "s3_fetch_file")])
+    def test_auto_reads_the_size_of_a_file_to_fetch(self, recorded, make_connection, transfers, tmp_path, size, expected):
+        conn = make_connection(ansible_fleetops_ssm_transfer_method="auto", ansible_fleetops_ssm_bucket_name="b",
+                               ansible_fleetops_ssm_s3_transfer_threshold=100)
+        client = connected(conn)
+        client.results = [(0, size, b"")]
+
+        conn.fetch_file("/tmp/file", str(tmp_path / "back"))
+
+        assert client.requests[-1][0] == "stat -c %s -- /tmp/file"
+        assert [c[0] for c in transfers] == [expected]
+
+    @pytest.mark.parametrize("method", ["s3", "auto"])
+    def test_s3_without_a_bucket_is_refused_before_anything(self, recorded, make_connection, transfers, files, method):
+        conn = make_connection(ansible_fleetops_ssm_transfer_method=method)
+
+        with pytest.raises(AnsibleError, match="bucket_name"):
+            conn.put_file(files[0], "/tmp/dest")
+        with pytest.raises(AnsibleError, match="bucket_name"):
+            conn.fetch_file("/tmp/dest", files[0] + ".back")
+
+        assert transfers == []
+        assert recorded == []  # not even a session
+
+    def test_a_kms_key_needs_aws_kms(self, recorded, make_connection, transfers, files):
+        conn = make_connection(ansible_fleetops_ssm_transfer_method="s3", ansible_fleetops_ssm_bucket_name="b",
+                               ansible_fleetops_ssm_bucket_sse_mode="AES256",
+                               ansible_fleetops_ssm_bucket_sse_kms_key_id="alias/fleet")
+
+        with pytest.raises(AnsibleError, match="aws:kms"):
+            conn.put_file(files[0], "/tmp/dest")
+
+        assert transfers == []
+
+    def test_a_bad_method_is_refused(self, recorded, make_connection):
+        with pytest.raises(AnsibleError, match="transfer_method"):
+            make_connection(ansible_fleetops_ssm_transfer_method="ftp")
+
+        assert recorded == []
+
+    def test_objects_left_in_the_bucket_are_warnings(self, recorded, make_connection, files, monkeypatch):
+        warnings = []
+        monkeypatch.setattr(session_module.display, "warning", warnings.append)
+
+        def leaves_an_object(client, store, *args):
+            store.leftovers.append("deleting s3://b/k failed (IAM action s3:DeleteObject): AccessDenied: no")
+            return "digest"
+
+        monkeypatch.setattr(session_module, "s3_put_file", leaves_an_object)
+        conn = make_connection(ansible_fleetops_ssm_transfer_method="s3", ansible_fleetops_ssm_bucket_name="b")
+
+        conn.put_file(files[0], "/tmp/dest")
+
+        assert len(warnings) == 1
+        assert "s3:DeleteObject" in warnings[0] and INSTANCE_ID in warnings[0]
 
 
 class TestLogging:
@@ -554,6 +702,38 @@ class TestTasks:
         assert (tmp_path / "back").read_bytes() == data
         assert (node / "empty").read_bytes() == b"" and (tmp_path / "empty-back").read_bytes() == b""
 
+    def test_files_through_s3(self, stack, fake_s3, fake_ssm, tmp_path):
+        conn = stack(ansible_fleetops_ssm_transfer_method="s3", ansible_fleetops_ssm_bucket_name=fake_s3.bucket,
+                     ansible_fleetops_ssm_bucket_endpoint_url=fake_s3.url, ansible_fleetops_ssm_s3_addressing_style="path",
+                     ansible_fleetops_ssm_bucket_prefix="transfers", ansible_fleetops_ssm_bucket_sse_mode="AES256")
+        data = BINARY * 2000
+        (tmp_path / "src").write_bytes(data)
+        node = tmp_path / "node"
+        node.mkdir()
+
+        conn.put_file(str(tmp_path / "src"), str(node / "file.bin"))
+        conn.fetch_file(str(node / "file.bin"), str(tmp_path / "back"))
+
+        assert (node / "file.bin").read_bytes() == data
+        assert (tmp_path / "back").read_bytes() == data
+        assert [(m, k.startswith("transfers/%s/" % INSTANCE_ID)) for m, k, dummy, dummy in fake_s3.node_requests()] == [
+            ("GET", True), ("PUT", True)]
+        assert fake_s3.objects == {}
+        assert fake_ssm.count("StartSession") == 1
+
+    def test_module_code_is_sent_once(self, stack, fake_ssm, node_home):
+        conn = stack()
+        run = base64.b64encode(os.urandom(30000))
+        module = b"import sys\nZ = '" + run + b"'\nprint(len(Z))\n"
+        python = sys.executable
+
+        assert conn.exec_command(python, in_data=module) == (0, b"%d\n" % len(run), b"")
+        assert conn.exec_command(python, in_data=module) == (0, b"%d\n" % len(run), b"")
+
+        stored = [f for d in os.listdir(os.path.join(node_home, "tmp")) if d.startswith("fleetops-ssm.")
+                  for f in os.listdir(os.path.join(node_home, "tmp", d)) if f != "stderr"]
+        assert stored == [hashlib.sha256(run).hexdigest()]
+
     def test_one_session_per_host_for_every_task(self, stack, fake_ssm):
         for dummy in range(4):  # every task has its own connection object
             assert stack().exec_command("echo task") == (0, b"task\n", b"")
@@ -657,3 +837,41 @@ class TestTasks:
         for token in fake_ssm.token_values:
             assert token not in text
         assert SECRET_KEY not in text
+
+
+STAND_IN = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "..", "endpoint", "bin",
+                        "session-manager-plugin")
+
+
+@pytest.mark.skipif(not os.path.exists(STAND_IN), reason="the session-manager-plugin stand-in is not in this tree")
+class TestStandInTokenRule:
+    """The stand-in the integration tests use must draw the line where the plugin (and AWS's) does."""
+
+    @staticmethod
+    def run(version, first, response):
+        env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "FLEETOPS_SMP_VERSION": version,
+               "FLEETOPS_SMP_PYTHON": sys.executable, "FLEETOPS_SMP_HANG_SECONDS": "0",
+               "AWS_SSM_START_SESSION_RESPONSE": response}
+        target = '{"Target": "%s"}' % INSTANCE_ID
+        return subprocess.run([STAND_IN, first, REGION, "StartSession", "", target, "http://127.0.0.1:1"], env=env,
+                              capture_output=True, timeout=60, check=False)
+
+    @pytest.mark.parametrize("version", ["1.2.331.0", "1.2.497.0"])
+    def test_old_versions_take_the_argument_for_the_json(self, version):
+        response = '{"SessionId": "s-1", "TokenValue": "t", "StreamUrl": "ws://127.0.0.1:1/v1/data-channel/s-1"}'
+
+        by_name = self.run(version, "AWS_SSM_START_SESSION_RESPONSE", response)
+        as_json = self.run(version, response, "")
+
+        assert by_name.stdout == b"Cannot perform start session: invalid character 'A' looking for beginning of value\n"
+        assert b"Starting session with SessionId: s-1" in as_json.stdout
+        assert protocol.supports_env_response(version) is False
+
+    @pytest.mark.parametrize("version", ["1.2.497.1", "1.2.498.0", "1.2.536.0", "1.2.707.0"])
+    def test_newer_versions_read_the_environment_variable(self, version):
+        response = '{"SessionId": "s-2", "TokenValue": "t", "StreamUrl": "ws://127.0.0.1:1/v1/data-channel/s-2"}'
+
+        by_name = self.run(version, "AWS_SSM_START_SESSION_RESPONSE", response)
+
+        assert b"Starting session with SessionId: s-2" in by_name.stdout
+        assert protocol.supports_env_response(version) is True

@@ -21,9 +21,11 @@
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 import os
 import pty
+import re
 import select
 import shutil
 import signal
@@ -32,6 +34,7 @@ import sys
 import tempfile
 import threading
 import time
+import urllib.parse
 from http.server import BaseHTTPRequestHandler
 from http.server import ThreadingHTTPServer
 
@@ -72,7 +75,7 @@ def shell_home(path, hide=()):
 
     ``hide``: commands the node does not have (the start-up files set a PATH without them).
     """
-    os.makedirs(path, exist_ok=True)
+    os.makedirs(os.path.join(path, "tmp"), exist_ok=True)
     rc = NOISE
     if hide:
         bindir = os.path.join(path, "node-bin")
@@ -98,6 +101,8 @@ def shell_env(home):
         "LANG": "C.UTF-8",
         "HOME": home,
         "ENV": os.path.join(home, ".shrc"),
+        # the node's temporary directory: the session's blob directory goes there, apart from other tests'
+        "TMPDIR": os.path.join(home, "tmp"),
     }
 
 
@@ -217,19 +222,37 @@ class ProtocolShell:
         self.noise = seen[: seen.index(ready)]
         self.pending = seen[seen.index(ready) + len(ready):]
 
-    def exec_command(self, cmd, in_data=None, timeout=None, stdout_sink=None, marker=None, command_timeout=None):
+    def setup(self):
+        """The session's blob directory (as the helper does after the bootstrap): a BlobCache."""
+        marker = protocol.new_marker()
+        rc = self._send(protocol.setup_request(marker), marker, None, None)[0]
+        self.cache = protocol.features(rc)
+        return self.cache
+
+    def teardown(self):
+        marker = protocol.new_marker()
+        return self._send(protocol.teardown_request(marker), marker, None, None)[0]
+
+    def exec_command(self, cmd, in_data=None, timeout=None, stdout_sink=None, marker=None, command_timeout=None,
+                     cache=None):
+        """``(rc, stdout, stderr)``; rc is None when the request named a blob the node lost (nothing ran)."""
         marker = marker or protocol.new_marker()
-        if command_timeout:
-            request = protocol.build_request(cmd, marker, in_data, command_timeout)
+        if command_timeout or cache is not None:
+            request = protocol.build_request(cmd, marker, in_data, command_timeout, cache)
         else:
             request = protocol.build_request(cmd, marker, in_data)
         self.requests.append(request)
+        return self._send(request, marker, timeout, stdout_sink, cache)
+
+    def _send(self, request, marker, timeout, stdout_sink, cache=None):
         parser = protocol.ResponseParser(marker)
         out, err = [], []
 
         def take(events):
             for kind, payload in events:
-                if kind == "O":
+                if kind == "C" and cache is not None:
+                    cache.confirm(*payload)
+                elif kind == "O":
                     if stdout_sink is not None:
                         stdout_sink(payload)
                     else:
@@ -356,6 +379,135 @@ class FakeSSM:
                 ]
                 return 200, {"Sessions": sessions}
             return self.error(400, "InvalidAction", "not faked: %s" % operation)
+
+
+# ---------------------------------------------------------------------- S3
+
+
+class FakeS3:
+    """Enough of S3 on 127.0.0.1 for transfers: objects by path-style URL, boto3's and presigned requests.
+
+    ``requests`` records ``(method, key, presigned, headers)``. Faults hit presigned requests
+    (the node's) only: ``get_status``/``put_status`` answer with that status and an S3 error
+    document, ``corrupt_get`` serves other bytes with 200. ``delete_status`` fails DeleteObject.
+    """
+
+    ERROR = (b'<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>%s</Code><Message>%s</Message>'
+             b'<RequestId>0000</RequestId><HostId>fleetops-test-host-id</HostId></Error>')
+
+    def __init__(self, bucket="fleetops-transfers"):
+        self.bucket = bucket
+        self.objects = {}
+        self.requests = []
+        self.get_status = None
+        self.put_status = None
+        self.corrupt_get = False
+        self.delete_status = None
+        self.lock = threading.Lock()
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args):  # quiet
+                pass
+
+            def _target(self):
+                path, dummy, query = self.path.partition("?")
+                parts = path.lstrip("/").split("/", 1)
+                key = urllib.parse.unquote(parts[1]) if len(parts) > 1 else ""
+                return parts[0], key, urllib.parse.parse_qs(query, keep_blank_values=True)
+
+            def _send(self, status, body=b"", headers=None):
+                self.send_response(status)
+                for name, value in (headers or {}).items():
+                    self.send_header(name, value)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                if self.command != "HEAD":
+                    self.wfile.write(body)
+
+            def _error(self, status, code, message):
+                self._send(status, fake.ERROR % (code.encode(), message.encode()), {"Content-Type": "application/xml"})
+
+            def _body(self):
+                data = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                if "aws-chunked" in (self.headers.get("Content-Encoding") or "") or \
+                        (self.headers.get("x-amz-content-sha256") or "").startswith("STREAMING"):
+                    decoded, rest = b"", data
+                    while rest:
+                        size_line, dummy, rest = rest.partition(b"\r\n")
+                        size = int(size_line.split(b";")[0], 16)
+                        if size == 0:
+                            break
+                        decoded, rest = decoded + rest[:size], rest[size + 2:]
+                    data = decoded
+                return data
+
+            def _handle(self):
+                bucket, key, query = self._target()
+                presigned = "X-Amz-Signature" in query
+                body = self._body() if self.command == "PUT" else b""
+                with fake.lock:
+                    fake.requests.append((self.command, key, presigned, {k.lower(): v for k, v in self.headers.items()}))
+                if bucket != fake.bucket:
+                    return self._error(404, "NoSuchBucket", "The specified bucket does not exist")
+                if not key:
+                    if "location" in query:
+                        return self._send(200, b'<?xml version="1.0" encoding="UTF-8"?>\n<LocationConstraint '
+                                               b'xmlns="http://s3.amazonaws.com/doc/2006-03-01/">eu-west-1'
+                                               b'</LocationConstraint>', {"Content-Type": "application/xml"})
+                    return self._error(400, "InvalidRequest", "not faked")
+                if self.command == "PUT":
+                    if presigned and fake.put_status:
+                        return self._error(fake.put_status, "AccessDenied", "Request has expired")
+                    with fake.lock:
+                        fake.objects[key] = body
+                    return self._send(200, b"", {"ETag": '"%s"' % hashlib.md5(body).hexdigest()})  # nosec
+                if self.command == "DELETE":
+                    if fake.delete_status:
+                        return self._error(fake.delete_status, "AccessDenied", "Access Denied")
+                    with fake.lock:
+                        fake.objects.pop(key, None)
+                    return self._send(204)
+                with fake.lock:
+                    data = fake.objects.get(key)
+                if presigned and fake.get_status:
+                    return self._error(fake.get_status, "AccessDenied", "Request has expired")
+                if data is None:
+                    return self._error(404, "NoSuchKey", "The specified key does not exist.")
+                if presigned and fake.corrupt_get:
+                    data = data[::-1] + b"?"
+                headers = {"ETag": '"%s"' % hashlib.md5(data).hexdigest(),  # nosec
+                           "Last-Modified": "Mon, 01 Jan 2024 00:00:00 GMT", "Content-Type": "binary/octet-stream",
+                           "Accept-Ranges": "bytes"}
+                found = re.match(r"bytes=(\d+)-(\d*)", self.headers.get("Range") or "")
+                if found:
+                    start = int(found.group(1))
+                    end = int(found.group(2)) if found.group(2) else len(data) - 1
+                    headers["Content-Range"] = "bytes %d-%d/%d" % (start, end, len(data))
+                    return self._send(206, data[start:end + 1], headers)
+                return self._send(200, data, headers)
+
+            do_GET = do_PUT = do_DELETE = do_HEAD = _handle  # noqa: N815 pylint: disable=invalid-name
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.url = "http://127.0.0.1:%d" % self.server.server_address[1]
+        self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True)
+        self.thread.start()
+
+    def stop(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+    def node_requests(self):
+        with self.lock:
+            return [r for r in self.requests if r[2]]
+
+    def controller_requests(self, method=None):
+        with self.lock:
+            return [r for r in self.requests if not r[2] and (method is None or r[0] == method)]
 
 
 # ---------------------------------------------------------------------- the plugin binary
@@ -544,6 +696,13 @@ def node_home(tmp_path):
 def node_home_without_timeout(tmp_path):
     """A node without the ``timeout`` command (some minimal images)."""
     return shell_home(str(tmp_path / "home-without-timeout"), hide=("timeout",))
+
+
+@pytest.fixture
+def fake_s3(aws_env):  # pylint: disable=redefined-outer-name,unused-argument
+    s3 = FakeS3()
+    yield s3
+    s3.stop()
 
 
 @pytest.fixture

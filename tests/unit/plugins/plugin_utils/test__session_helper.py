@@ -11,11 +11,14 @@ a real shell on a pty, so the helper drives the real protocol.
 
 from __future__ import annotations
 
+import base64
 import json
 import os
+import random
 import signal
 import stat
 import subprocess
+import sys
 import threading
 import time
 
@@ -367,3 +370,98 @@ class TestServe:
         within(20, helper.serve)
 
         assert time.monotonic() - started < 5
+
+
+def blob_dirs(home):
+    tmp = os.path.join(home, "tmp")
+    return sorted(name for name in os.listdir(tmp) if name.startswith("fleetops-ssm."))
+
+
+def module_like(seed, args):
+    run = base64.b64encode(random.Random(seed).randbytes(24000))
+    return run, b"import sys\nZIP = '" + run + b"'\nsys.stdout.write(%r + ' ' + str(len(ZIP)))\n" % args
+
+
+def execute(helper, cmd, data=None, use_cache=False):
+    events = []
+    rc = helper.execute(cmd, data, None, events.append, use_cache)
+    return rc, b"".join(p for k, p in events if k == "O"), b"".join(p for k, p in events if k == "E")
+
+
+class TestModuleCode:
+    def test_the_session_gets_a_private_blob_directory(self, make_helper, node_home):
+        helper, dummy = make_helper()
+
+        helper.start()
+
+        assert helper.cache.enabled
+        [name] = blob_dirs(node_home)
+        assert stat.S_IMODE(os.stat(os.path.join(node_home, "tmp", name)).st_mode) == 0o700
+
+    def test_module_code_crosses_the_channel_once(self, make_helper, monkeypatch):
+        helper, dummy = make_helper()
+        helper.start()
+        sent = []
+        real_run = helper.run
+        monkeypatch.setattr(helper, "run", lambda request, *a, **k: sent.append(request) or real_run(request, *a, **k))
+        python = sys.executable
+        run, first = module_like(1, "first")
+        dummy, second = module_like(1, "second")
+
+        assert execute(helper, python, first, use_cache=True) == (0, b"first %d" % len(run), b"")
+        assert execute(helper, python, second, use_cache=True) == (0, b"second %d" % len(run), b"")
+
+        assert run in sent[0]
+        assert run not in sent[1]
+        assert len(sent[1]) < len(sent[0]) // 5
+
+    def test_without_the_cache_flag_nothing_is_kept(self, make_helper, node_home):
+        helper, dummy = make_helper()
+        helper.start()
+        run, script = module_like(2, "x")
+
+        assert execute(helper, sys.executable, script)[0] == 0
+
+        assert not helper.cache.stored
+        [name] = blob_dirs(node_home)
+        assert [f for f in os.listdir(os.path.join(node_home, "tmp", name)) if f != "stderr"] == []
+
+    def test_a_lost_blob_is_sent_again_and_the_command_runs_once(self, make_helper, node_home, tmp_path):
+        helper, dummy = make_helper()
+        helper.start()
+        counter = tmp_path / "runs"
+        run, script = module_like(3, "again")
+        cmd = "echo run >> %s; %s" % (counter, sys.executable)
+        assert execute(helper, cmd, script, use_cache=True)[0] == 0
+        [name] = blob_dirs(node_home)
+        for blob in os.listdir(os.path.join(node_home, "tmp", name)):
+            os.unlink(os.path.join(node_home, "tmp", name, blob))
+
+        assert execute(helper, cmd, script, use_cache=True) == (0, b"again %d" % len(run), b"")
+
+        assert counter.read_text() == "run\nrun\n"
+        assert execute(helper, cmd, script, use_cache=True)[0] == 0
+        assert counter.read_text() == "run\nrun\nrun\n"
+
+    def test_a_normal_end_removes_the_blob_directory(self, make_helper, node_home, fake_ssm):
+        helper, dummy = make_helper()
+        helper.start()
+        assert execute(helper, sys.executable, module_like(4, "x")[1], use_cache=True)[0] == 0
+        assert len(blob_dirs(node_home)) == 1
+
+        helper.shutdown()
+
+        assert blob_dirs(node_home) == []
+        assert fake_ssm.active() == []
+
+    def test_a_session_that_died_is_not_asked_to_clean_up(self, make_helper, node_home):
+        helper, record = make_helper()
+        helper.start()
+        threading.Timer(0.3, os.kill, (plugin_pid(record), signal.SIGKILL)).start()
+        with pytest.raises(SessionDead):
+            within(30, run, helper, "sleep 30")
+        started = time.monotonic()
+
+        helper.shutdown()
+
+        assert time.monotonic() - started < helper_module.FAREWELL_SECONDS

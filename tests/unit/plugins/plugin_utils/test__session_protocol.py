@@ -8,6 +8,7 @@
 from __future__ import annotations
 
 import base64
+import gzip
 import random
 import re
 
@@ -25,7 +26,7 @@ PAYLOADS = {
     "no-newline-at-end": b"no newline",
     "utf-8": "Grüße, 世界, ☃\n".encode("utf-8"),
     "all-bytes": bytes(range(256)) * 3,
-    "long-lines": b"x" * 5000 + b"\n" + b"y" * 77,
+    "long-lines": b"x-" * 2500 + b"\n" + b"y" * 77,  # no run of base64 characters (see TestDataParts)
 }
 
 # What the node prints for one command: ``base64`` wraps its output at 76 columns.
@@ -82,6 +83,20 @@ class TestRequest:
         tail = request[protocol.HEADER_DIGITS + size:]
         assert base64.b64decode(tail, validate=True) == data
 
+    def test_long_base64_runs_travel_as_they_are(self):
+        run = base64.b64encode(random.Random(1).randbytes(9000))
+        data = b"z = '" + run + b"'\n\x00tail"
+        request = protocol.build_request("python3", protocol.new_marker(), data)
+
+        size = int(request[:protocol.HEADER_DIGITS])
+        snippet = base64.b64decode(request[protocol.HEADER_DIGITS:protocol.HEADER_DIGITS + size]).decode()
+        tail = request[protocol.HEADER_DIGITS + size:]
+        head, rest = b"z = '", b"'\n\x00tail"
+        # encoded head, the run itself, encoded rest: one third less than encoding the run again
+        assert tail == base64.b64encode(head) + run + base64.b64encode(rest)
+        assert len(request) < len(base64.b64encode(data))
+        assert "head -c %d" % len(run) in snippet
+
     @pytest.mark.parametrize("cmd", ["echo hi", "printf '%s\\n' \"$HOME\"; exit 3", "x=$'\\n\\r'; echo \"$x\"",
                                      "echo 'Grüße ☃'", "cat <<'EOF'\nline\r\nEOF\n", "\x00\x7f\x1b[0m"])
     def test_only_base64_and_digits_travel_after_the_bootstrap(self, cmd):
@@ -110,7 +125,7 @@ class TestRequest:
     def test_a_command_too_long_for_the_header_is_refused(self, monkeypatch):
         monkeypatch.setattr(protocol, "MAX_SNIPPET", 64)
 
-        with pytest.raises(protocol.ProtocolError, match="too long"):
+        with pytest.raises(protocol.CommandTooLong, match="too long"):
             protocol.build_request("echo " + "x" * 100, protocol.new_marker())
 
     def test_markers_are_random_and_outside_the_base64_alphabet(self):
@@ -119,6 +134,164 @@ class TestRequest:
         assert len(markers) == 200
         for marker in markers:
             assert re.search(r"[^0-9A-Za-z+/=]", marker)
+
+
+def long_run(seed, size=20000):
+    return base64.b64encode(random.Random(seed).randbytes(size * 3 // 4))
+
+
+class TestDataParts:
+    def test_short_data_is_one_encoded_piece(self):
+        assert protocol.data_parts(b"abc") == [("b64", b"abc")]
+        assert protocol.data_parts(b"") == [("b64", b"")]
+
+    def test_runs_of_base64_characters_are_raw(self):
+        run = long_run(2, 6000)
+        data = b"\x00before " + run + b" after\xff"
+
+        parts = protocol.data_parts(data)
+
+        assert parts == [("b64", b"\x00before "), ("raw", run), ("b64", b" after\xff")]
+        assert b"".join(p for k, p in parts) == data
+
+    def test_the_run_threshold(self):
+        below = b"A" * (protocol.RAW_MIN - 1)
+        at = b"A" * protocol.RAW_MIN
+
+        assert protocol.data_parts(below) == [("b64", below)]
+        assert protocol.data_parts(at) == [("raw", at)]
+
+    def test_padding_belongs_to_the_run(self):
+        run = b"Q" * protocol.RAW_MIN + b"=="
+
+        assert protocol.data_parts(run + b"'") == [("raw", run), ("b64", b"'")]
+
+    @pytest.mark.parametrize("seed", range(10))
+    def test_any_data_is_split_losslessly(self, seed):
+        rng = random.Random(seed)
+        pieces = [rng.randbytes(rng.randint(0, 3000)) if rng.random() < 0.5 else long_run(seed, rng.randint(3000, 12000))
+                  for dummy in range(rng.randint(1, 6))]
+        data = b"".join(pieces)
+
+        parts = protocol.data_parts(data)
+
+        assert b"".join(p for k, p in parts) == data
+        assert all(re.fullmatch(rb"[A-Za-z0-9+/]+={0,2}", p) for k, p in parts if k == "raw")
+
+
+def request_parts(request):
+    size = int(request[:protocol.HEADER_DIGITS])
+    snippet = base64.b64decode(request[protocol.HEADER_DIGITS:protocol.HEADER_DIGITS + size]).decode()
+    return snippet, request[protocol.HEADER_DIGITS + size:]
+
+
+class TestBlobCache:
+    def test_a_disabled_cache_stores_nothing(self):
+        run = long_run(3)
+        snippet, tail = request_parts(protocol.build_request("python3", "#fo-x", b"a" + run, cache=protocol.BlobCache()))
+
+        assert " C " not in snippet
+        assert run in tail
+
+    def test_a_run_is_stored_then_named(self):
+        cache = protocol.BlobCache(enabled=True)
+        run = long_run(4)
+        name = protocol.blob_name(run)
+        data = b"z='" + run + b"'"
+
+        first, tail = request_parts(protocol.build_request("python3", "#fo-1", data, cache=cache))
+        assert run in tail
+        assert name in first and " C %s %d" % (name, len(run)) in first
+        # not stored until the node confirms it
+        assert not cache.has(name)
+        again, tail = request_parts(protocol.build_request("python3", "#fo-2", data, cache=cache))
+        assert run in tail
+
+        cache.confirm(name, len(run))
+        named, tail = request_parts(protocol.build_request("python3", "#fo-3", data, cache=cache))
+
+        assert run not in tail
+        assert len(tail) < 100
+        assert 'cat "$fo_c/%s"' % name in named
+        assert "m=1" in named  # a missing blob runs nothing
+
+    def test_runs_below_the_cache_threshold_are_not_stored(self):
+        cache = protocol.BlobCache(enabled=True)
+        run = b"B" * (protocol.CACHE_MIN - 1)
+
+        snippet, tail = request_parts(protocol.build_request("cat", "#fo-1", run, cache=cache))
+
+        assert " C " not in snippet
+        assert tail == run
+
+    def test_the_oldest_blobs_go_beyond_the_limit(self):
+        cache = protocol.BlobCache(enabled=True, limit=50000)
+        for name in ("a", "b", "c"):
+            cache.confirm(name, 20000)
+
+        assert cache.evict == ["a"]
+        assert not cache.has("a")
+        assert cache.has("b") and cache.has("c")
+        snippet, dummy = request_parts(protocol.build_request("true", "#fo-1", cache=cache))
+        assert 'rm -f "$fo_c/a"' in snippet
+        assert cache.evict == []
+
+    def test_a_blob_used_again_is_kept(self):
+        cache = protocol.BlobCache(enabled=True, limit=50000)
+        cache.confirm("a", 20000)
+        cache.confirm("b", 20000)
+        assert cache.has("a")  # used: now the newest
+
+        cache.confirm("c", 20000)
+
+        assert cache.evict == ["b"]
+
+    def test_forget(self):
+        cache = protocol.BlobCache(enabled=True)
+        cache.confirm("a", 1)
+
+        cache.forget(["a", "unknown"])
+
+        assert not cache.has("a")
+
+    @pytest.mark.parametrize("builder", [protocol.setup_request, protocol.teardown_request])
+    def test_setup_and_teardown_are_plain_requests(self, builder):
+        request = builder(protocol.new_marker())
+
+        assert re.fullmatch(rb"[0-9A-Za-z+/=]*", request)
+        assert int(request[:protocol.HEADER_DIGITS]) == len(request) - protocol.HEADER_DIGITS
+
+
+class TestCompression:
+    TEXT = b"".join(b"line %d of a script that compresses well\n" % i for i in range(200))
+
+    def test_text_is_sent_compressed_when_the_node_has_gzip(self):
+        cache = protocol.features(2)
+
+        snippet, tail = request_parts(protocol.build_request("python3", "#fo-1", self.TEXT, cache=cache))
+
+        assert "gzip -dc" in snippet
+        assert gzip.decompress(base64.b64decode(tail)) == self.TEXT
+        assert len(tail) < len(base64.b64encode(self.TEXT)) // 4
+
+    @pytest.mark.parametrize("rc", [0, 1])
+    def test_never_without_gzip_on_the_node(self, rc):
+        snippet, tail = request_parts(protocol.build_request("cat", "#fo-1", self.TEXT, cache=protocol.features(rc)))
+
+        assert "gzip" not in snippet
+        assert base64.b64decode(tail) == self.TEXT
+
+    @pytest.mark.parametrize("data", [b"x" * (protocol.GZIP_MIN - 1), random.Random(3).randbytes(5000)],
+                             ids=["small", "incompressible"])
+    def test_only_when_it_pays(self, data):
+        snippet, tail = request_parts(protocol.build_request("cat", "#fo-1", data, cache=protocol.features(3)))
+
+        assert "gzip" not in snippet
+        assert base64.b64decode(tail) == data
+
+    def test_features_from_the_setup_exit_code(self):
+        assert [(f.enabled, f.gzip) for f in map(protocol.features, range(4))] == [
+            (False, False), (True, False), (False, True), (True, True)]
 
 
 class TestBootstrap:
@@ -262,6 +435,45 @@ class TestResponseParser:
 
         with pytest.raises(protocol.ProtocolError):
             parser.feed(marker.encode() + b" O\nabc\n" + marker.encode() + b" E\n")
+
+
+class TestCacheEvents:
+    def test_stored_blobs_are_reported_before_the_streams(self):
+        marker = protocol.new_marker()
+        wire = (b"noise\r\n" + marker.encode() + b" C abc123 20000\n" + marker.encode() + b" C def 7\n"
+                + response(marker, b"out", b"", 0))
+
+        parser, events = parse(marker, split_randomly(wire, 5, 11))
+
+        assert [p for k, p in events if k == "C"] == [("abc123", 20000), ("def", 7)]
+        assert streams(events) == (b"out", b"", [0])
+
+    def test_a_missing_blob_ends_the_request_without_an_exit_code(self):
+        marker = protocol.new_marker()
+        after = marker.encode()[:5]
+
+        parser, events = parse(marker, [b"x\r\n" + marker.encode() + b" M\n" + after])
+
+        assert events == [("M", None)]
+        assert parser.done
+        assert parser.missed
+        assert parser.rc is None
+        assert parser.buf == after
+
+    def test_a_longer_marker_is_noise(self):
+        marker = protocol.new_marker()
+
+        dummy, events = parse(marker, [marker.encode() + b"00 O\n", response(marker, b"mine", b"", 0)])
+
+        assert streams(events) == (b"mine", b"", [0])
+
+    @pytest.mark.parametrize("line", [b" C name\n", b" C name size\n", b" X\n", b" R 0\n"])
+    def test_an_unexpected_line_before_the_streams_is_a_protocol_error(self, line):
+        marker = protocol.new_marker()
+        parser = protocol.ResponseParser(marker)
+
+        with pytest.raises(protocol.ProtocolError):
+            parser.feed(marker.encode() + line)
 
 
 class TestVersions:

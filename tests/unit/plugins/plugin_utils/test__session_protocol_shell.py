@@ -12,6 +12,7 @@ the exit code come back exact whichever shell ``sh`` is.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import os
 import random
@@ -24,6 +25,7 @@ import pytest
 from ansible_collections.fleetops.ssm.plugins.plugin_utils import _session_protocol as protocol
 from ansible_collections.fleetops.ssm.tests.unit.plugins.plugin_utils.session_fakes import ProtocolShell
 from ansible_collections.fleetops.ssm.tests.unit.plugins.plugin_utils.session_fakes import PtyShell
+from ansible_collections.fleetops.ssm.tests.unit.plugins.plugin_utils.session_fakes import shell_home
 from ansible_collections.fleetops.ssm.tests.unit.plugins.plugin_utils.session_fakes import shells
 
 SHELLS = shells()
@@ -214,3 +216,132 @@ def test_a_node_without_the_timeout_command_still_runs_commands(shell_without_ti
     # the limit then falls to the helper (the session is closed); the command itself runs as usual
     assert shell_without_timeout.exec_command("command -v timeout || echo none") == (0, b"none\n", b"")
     assert shell_without_timeout.exec_command("echo ok; exit 3", command_timeout=5) == (3, b"ok\n", b"")
+
+
+# ---------------------------------------------------------------------- raw runs and the blob directory
+
+
+def base64_run(seed, size=30000):
+    return base64.b64encode(random.Random(seed).randbytes(size * 3 // 4))
+
+
+def module_like(run, args=b"{}"):
+    """What a pipelined module looks like: a script around a long base64 string."""
+    return b"import sys\nZIP = '" + run + b"'\nARGS = " + args + b"\nsys.stdout.write(ARGS + ' ' + str(len(ZIP)))\n"
+
+
+def blob_dir(shell):
+    """The session's blob directory, as the session user's shell sees it."""
+    rc, out, dummy = shell.exec_command("ls -d \"${TMPDIR:-/tmp}\"/fleetops-ssm.* 2>/dev/null; true")
+    return out.decode().split()
+
+
+def test_raw_runs_in_stdin_are_exact(shell):
+    data = b"\x00\xff before " + base64_run(1, 9000) + b"=\r\n after \x00" + base64_run(2, 5000)
+
+    assert shell.exec_command("cat", data) == (0, data, b"")
+
+
+def test_the_blob_directory_is_private_and_removed_by_the_teardown(shell):
+    before = set(blob_dir(shell))
+    cache = shell.setup()
+    [directory] = set(blob_dir(shell)) - before
+
+    assert cache.enabled
+    rc, out, dummy = shell.exec_command("stat -c %a " + shlex.quote(directory))
+    assert (rc, out) == (0, b"700\n")
+
+    assert shell.teardown() == 0
+    assert directory not in blob_dir(shell)
+    # commands still work without it
+    assert shell.exec_command("echo err >&2; echo out") == (0, b"out\n", b"err\n")
+
+
+def test_module_code_is_sent_once_per_session(shell):
+    cache = shell.setup()
+    run = base64_run(3)
+    name = protocol.blob_name(run)
+    python = shlex.quote(sys.executable)
+
+    first = shell.exec_command(python, module_like(run, b"'one'"), cache=cache)
+    second = shell.exec_command(python, module_like(run, b"'two'"), cache=cache)
+
+    assert first == (0, b"one %d" % len(run), b"")
+    assert second == (0, b"two %d" % len(run), b"")
+    assert cache.has(name)
+    assert run in shell.requests[-2]
+    assert run not in shell.requests[-1]
+    assert len(shell.requests[-1]) < 3000
+    shell.teardown()
+
+
+def test_a_lost_blob_runs_nothing_and_the_request_is_sent_again(shell, tmp_path):
+    cache = shell.setup()
+    run = base64_run(4)
+    marker_file = tmp_path / "ran"
+    cmd = "touch %s; cat" % shlex.quote(str(marker_file))
+    assert shell.exec_command(cmd, run, cache=cache) == (0, run, b"")
+    marker_file.unlink()
+    for directory in blob_dir(shell):
+        shell.exec_command("rm -f %s/*" % shlex.quote(directory))
+
+    assert shell.exec_command(cmd, run, cache=cache) == (None, b"", b"")
+    assert not marker_file.exists()  # nothing ran
+
+    cache.forget([protocol.blob_name(run)])
+    assert shell.exec_command(cmd, run, cache=cache) == (0, run, b"")
+    assert shell.exec_command(cmd, run, cache=cache) == (0, run, b"")
+    shell.teardown()
+
+
+def test_stderr_does_not_stay_on_the_node(shell):
+    shell.setup()
+    [directory] = blob_dir(shell)
+
+    assert shell.exec_command("echo secret-on-stderr >&2") == (0, b"", b"secret-on-stderr\n")
+
+    rc, out, dummy = shell.exec_command("cat %s/stderr; ls %s" % (shlex.quote(directory), shlex.quote(directory)))
+    assert b"secret-on-stderr" not in out
+    shell.teardown()
+
+
+def test_without_a_blob_directory_requests_still_run(shell):
+    # mktemp -d fails in the loop's shell (TMPDIR does not exist): nothing is stored, commands work
+    marker = protocol.new_marker()
+    mk = shlex.quote(marker)
+    loop_shell = "TMPDIR=/nonexistent/dir\nprintf '%%s O\\n%%s E\\n%%s R 0\\n' %s %s %s\n" % (mk, mk, mk)
+    assert shell._send(protocol._frame(loop_shell), marker, None, None)[0] == 0  # pylint: disable=protected-access
+
+    cache = shell.setup()
+    run = base64_run(5)
+
+    assert not cache.enabled
+    assert shell.exec_command("cat", run, cache=cache) == (0, run, b"")
+    assert shell.exec_command("cat", run, cache=cache) == (0, run, b"")
+    assert run in shell.requests[-1]
+    assert shell.exec_command("echo e >&2; exit 3") == (3, b"", b"e\n")
+
+
+def test_compressed_stdin_is_exact(shell):
+    cache = shell.setup()
+    text = "".join("Grüße line %d \x00\r\n" % i for i in range(3000)).encode("utf-8")
+
+    assert cache.gzip
+    assert shell.exec_command("cat", text, cache=cache) == (0, text, b"")
+    assert len(shell.requests[-1]) < len(text) // 4
+    shell.teardown()
+
+
+def test_a_node_without_gzip(tmp_path):
+    home = shell_home(str(tmp_path / "home-without-gzip"), hide=("gzip",))
+    dummy, path, argv0 = SHELLS[0]
+    pty_shell = PtyShell(path, argv0, home)
+    try:
+        shell = ProtocolShell(pty_shell)
+        cache = shell.setup()
+        text = b"plain text\n" * 500
+
+        assert cache.enabled and not cache.gzip
+        assert shell.exec_command("cat", text, cache=cache) == (0, text, b"")
+    finally:
+        pty_shell.close()
