@@ -102,6 +102,25 @@ def _discard(client, tmp: str) -> None:
         pass
 
 
+class _DiscardOnFailure:
+    """Context manager: when the block fails once ``armed``, remove ``tmp`` on the node (best effort).
+
+    Nothing is attempted when the session itself is gone, or for the exception types in ``keep_on``.
+    """
+
+    def __init__(self, client, tmp: str, keep_on: tuple = ()):
+        self.client, self.tmp, self.armed = client, tmp, False
+        self.keep_on = (SessionUnreachable,) + keep_on
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, exc_type, exc, tb):
+        if exc_type is not None and self.armed and not issubclass(exc_type, self.keep_on):
+            _discard(self.client, self.tmp)
+        return False
+
+
 def local_digest(path: str) -> tuple:
     """``(size, sha256 hex)`` of a local file, read in pieces."""
     digest = hashlib.sha256()
@@ -154,8 +173,9 @@ def put_file(client, in_path: str, out_path: str, chunk_size: int, max_size: int
     trap = "trap %s HUP INT TERM; " % _q("rm -f -- %s; exit 129" % _q(tmp))
     digest = hashlib.sha256()
     written = False
+    cleanup = _DiscardOnFailure(client, tmp)  # the session gone: nothing can be removed through it
     try:
-        with open(in_path, "rb") as f:
+        with cleanup, open(in_path, "rb") as f:
             offset = 0
             while True:
                 chunk = f.read(chunk_size)
@@ -165,7 +185,7 @@ def put_file(client, in_path: str, out_path: str, chunk_size: int, max_size: int
                 cmd = "%scat %s %s || { rm -f -- %s; exit 1; }" % (trap, ">>" if written else ">", _q(tmp), _q(tmp))
                 if last:
                     cmd += "; " + _finish(tmp, out_path, digest.hexdigest())
-                written = True
+                written = cleanup.armed = True
                 rc, dummy, err = client.exec_command(cmd, chunk, timeout=timeout)
                 if rc != 0:
                     if rc == EXIT_MISMATCH:
@@ -174,15 +194,7 @@ def put_file(client, in_path: str, out_path: str, chunk_size: int, max_size: int
                 if last:
                     break
     except OSError as e:
-        if written:
-            _discard(client, tmp)
         raise TransferError("cannot read %s: %s" % (in_path, e)) from e
-    except SessionUnreachable:
-        raise  # the session is gone: nothing can be removed through it
-    except BaseException:
-        if written:
-            _discard(client, tmp)
-        raise
     return digest.hexdigest()
 
 
@@ -290,33 +302,29 @@ def s3_put_file(client, store, instance_id: str, in_path: str, out_path: str, ma
     key = store.settings.key(instance_id, out_path)
     tmp = _part_name(out_path)
     uploaded = False
+    # the command removes its temporary file itself, unless it never got to run
+    cleanup = _DiscardOnFailure(client, tmp, keep_on=(S3Error,))
     try:
-        store.upload(in_path, key)
-        uploaded = True
-        config = _curl_config(store.url_for_get(key), {})
-        cmd = (
-            "t=%(tmp)s; trap 'rm -f -- \"$t\"; exit 129' HUP INT TERM; %(get)s"
-            'if [ "$r" -ne 0 ] || [ "$c" != 200 ]; then '
-            'echo "downloading from S3 failed (exit $r, HTTP status ${c:-none})" >&2; '
-            'if [ -f "$t" ]; then head -c 2000 "$t" >&2; fi; rm -f -- "$t"; exit %(http)d; fi; '
-            's=$(wc -c < "$t") && h=$(sha256sum < "$t" | cut -c1-64) || { rm -f -- "$t"; exit 1; }; '
-            'if [ "$h" = %(exp)s ] && [ "$s" -eq %(size)d ]; then mv -f -- "$t" %(out)s || { rm -f -- "$t"; exit 1; }; '
-            'else rm -f -- "$t"; echo "the file downloaded from S3 does not match: $s bytes, sha256 $h '
-            '(expected %(size)d bytes, sha256 %(exp)s)" >&2; exit %(mismatch)d; fi'
-        ) % {"tmp": _q(tmp), "get": _http_client("GET", '"$t"'), "http": EXIT_HTTP, "exp": expected, "size": size,
-             "out": _q(out_path), "mismatch": EXIT_MISMATCH}
-        rc, dummy, err = client.exec_command(cmd, config, timeout=timeout)
-        if rc != 0:
-            raise TransferError(_node_error("putting %s to %s through S3 failed" % (in_path, out_path), rc, err))
+        with cleanup:
+            store.upload(in_path, key)
+            uploaded = cleanup.armed = True
+            config = _curl_config(store.url_for_get(key), {})
+            cmd = (
+                "t=%(tmp)s; trap 'rm -f -- \"$t\"; exit 129' HUP INT TERM; %(get)s"
+                'if [ "$r" -ne 0 ] || [ "$c" != 200 ]; then '
+                'echo "downloading from S3 failed (exit $r, HTTP status ${c:-none})" >&2; '
+                'if [ -f "$t" ]; then head -c 2000 "$t" >&2; fi; rm -f -- "$t"; exit %(http)d; fi; '
+                's=$(wc -c < "$t") && h=$(sha256sum < "$t" | cut -c1-64) || { rm -f -- "$t"; exit 1; }; '
+                'if [ "$h" = %(exp)s ] && [ "$s" -eq %(size)d ]; then mv -f -- "$t" %(out)s || { rm -f -- "$t"; exit 1; }; '
+                'else rm -f -- "$t"; echo "the file downloaded from S3 does not match: $s bytes, sha256 $h '
+                '(expected %(size)d bytes, sha256 %(exp)s)" >&2; exit %(mismatch)d; fi'
+            ) % {"tmp": _q(tmp), "get": _http_client("GET", '"$t"'), "http": EXIT_HTTP, "exp": expected, "size": size,
+                 "out": _q(out_path), "mismatch": EXIT_MISMATCH}
+            rc, dummy, err = client.exec_command(cmd, config, timeout=timeout)
+            if rc != 0:
+                raise TransferError(_node_error("putting %s to %s through S3 failed" % (in_path, out_path), rc, err))
     except S3Error as e:
         raise TransferError(str(e)) from None  # the message says it all
-    except SessionUnreachable:
-        raise
-    except BaseException:
-        # the command removes its temporary file itself, unless it never got to run
-        if uploaded:
-            _discard(client, tmp)
-        raise
     finally:
         if uploaded:
             _delete(store, key)
